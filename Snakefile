@@ -1,0 +1,36 @@
+# ReAD: budgeted capability distillation as a chain of per-interval file targets.
+#   snakemake --cores 2                           embedded default (config/config.yaml)
+#   snakemake --profile workflow/profiles/slurm   on a SLURM cluster
+# Layout and data flow: README.md and config/README.md.
+import os
+
+from snakemake.utils import min_version
+
+min_version("9.19")
+
+# envs/*.yaml install this checkout into conda environments (`-e ${READ_DISTILL_ROOT}`).
+os.environ.setdefault("READ_DISTILL_ROOT", workflow.basedir)
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/setup.smk"
+include: "workflow/rules/interval.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/aggregate.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        final_targets(),
+    localrule: True
+
+
+# Only the shared setup targets (models, reports, probes, r_tau, profiling interventions).
+rule setup:
+    input:
+        setup_targets(),
+    localrule: True

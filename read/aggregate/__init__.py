@@ -1,0 +1,26 @@
+"""Aggregation: tidy results tables, significance tests, and the paper's tables and figures.
+
+Layers (each importable on its own; pandas, scipy, matplotlib and seaborn are imported
+inside functions, so ``import read.aggregate`` stays cheap):
+
+- :mod:`.collect`: run files -> tidy frames (``collect_runs``, ``collect_allocations``,
+  ``collect_profiles``).
+- :mod:`.stats`: pure estimators (``welch_t``, ``welch_t_from_stats``, ``holm``,
+  ``stars``, ``tokens_to_match``).
+- :mod:`.tables`, :mod:`.diagnostics`: tidy frame -> tidy summary table.
+- :mod:`.plots`: ``plot_x(df, ax=None) -> Axes``; :mod:`.figures`: multi-panel layouts.
+- :mod:`.render`: CSV / Markdown / LaTeX text, written atomically.
+- :mod:`.report`: the workflow's entry points, ``write_<artefact>(...)``, ``write_artefact``
+  (outputs named csv/md/tex/png/pdf, as a rule's named outputs) and ``write_all``.
+"""
+
+from read.aggregate.collect import collect_allocations, collect_profiles, collect_runs
+from read.aggregate.report import (ARTEFACTS, WRITERS, artefact_paths, budget_vs_score_report, write_ablations,
+                                   write_all, write_allocation_schedule, write_artefact, write_budget_vs_score,
+                                   write_capability_profile, write_equivalent_budget, write_significance,
+                                   write_spillover, write_transfer_matrix)
+
+__all__ = ["ARTEFACTS", "WRITERS", "artefact_paths", "budget_vs_score_report", "collect_allocations",
+           "collect_profiles", "collect_runs", "write_ablations", "write_all", "write_allocation_schedule",
+           "write_artefact", "write_budget_vs_score", "write_capability_profile", "write_equivalent_budget",
+           "write_significance", "write_spillover", "write_transfer_matrix"]

@@ -1,0 +1,274 @@
+"""Comparative diagnostics: equivalent budget (Table 2), spillover (Figure 4a/b) and
+significance (Figure 6 table). Pure builders on :func:`collect_runs` frames."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from read.aggregate.collect import ABLATIONS, is_onehot, onehot_target, sort_rows
+from read.aggregate.render import (DECIMALS, UNITS, Section, format_mean_std, format_p, format_signed,
+                                   format_tokens, method_label, metric_label)
+from read.aggregate.stats import holm, mean_std, stars, tokens_to_match, welch_t, welch_t_from_stats
+from read.aggregate.tables import SUMMARY, _empty, metric_values, profile_deltas, summarise
+from read.capabilities import CAPABILITIES, INDEX, SHORT
+from read.errors import bad_input
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# --- equivalent budget (Table 2) --------------------------------------------------------
+
+EQUIV_COLUMNS = ["task", "target", "metric", "unit", "reference", "ref_budget", "ref_score", "baseline",
+                 "baseline_score", "baseline_max_budget", "tokens_loglinear", "ratio_loglinear",
+                 "tokens_linear", "status"]
+
+
+def default_candidates(target: str, methods: Sequence[str], reference: str) -> list[str]:
+    """Baselines for a target: ``onehot:<c>`` for capability c (paper Table 2's one-hot
+    baselines); for ``"task_score"`` every method but the reference and its ablations."""
+    if target == "task_score":
+        return [m for m in methods if m != reference and m not in ABLATIONS]
+    return [m for m in methods if onehot_target(m) == target]
+
+
+def equivalent_budget(runs: pd.DataFrame, reference: str = "read",
+                      candidates: Callable[[str, Sequence[str], str], list[str]] = default_candidates
+                      ) -> pd.DataFrame:
+    """Tokens the strongest baseline needs to match the reference at its smallest budget.
+
+    Per task and target (``"task_score"``, then each capability's exact match): the
+    reference score s_ref is the mean over seeds at the reference's smallest budget B0.
+    The strongest baseline is the candidate with the highest mean at B0 (candidates
+    without a B0 run are skipped). Its mean score per budget is interpolated with
+    :func:`read.aggregate.stats.tokens_to_match`, log-linearly (``tokens_loglinear``,
+    ``ratio_loglinear`` = tokens / B0) and linearly (``tokens_linear``); ``status`` is
+    ``interpolated``, ``at_min`` (already matched at its smallest budget: tokens is an
+    upper bound) or ``not_reached`` (tokens = inf). Capability scores of one-hot baselines
+    are averaged over the tasks they are stored under (they do not depend on the task).
+    Targets without any candidate run are left out.
+    """
+    import pandas as pd
+
+    task_means = summarise(metric_values(runs, "task_score"), ["task", "method", "budget"])
+    acc = metric_values(runs, "acc")
+    cap_means = summarise(acc, ["task", "method", "budget", "capability"])
+    pooled = acc.groupby(["method", "budget", "seed", "capability"], sort=False, as_index=False)["value"].mean()
+    pooled = summarise(pooled, ["method", "budget", "capability"])
+    rows = []
+    for task in sorted(runs["task"].unique()):
+        ref_rows = task_means[(task_means["task"] == task) & (task_means["method"] == reference)]
+        if ref_rows.empty:
+            continue
+        b0 = int(ref_rows["budget"].min())
+        methods = list(runs.loc[runs["task"] == task, "method"].unique())
+        for target in ("task_score", *CAPABILITIES):
+            if target == "task_score":
+                means = ref_src = task_means[task_means["task"] == task]
+                metric = "task_score"
+            else:
+                means = pooled[pooled["capability"] == target]
+                ref_src = cap_means[(cap_means["task"] == task) & (cap_means["capability"] == target)]
+                metric = "acc"
+            ref = ref_src[(ref_src["method"] == reference) & (ref_src["budget"] == b0)]["mean"]
+            cands = []
+            for m in candidates(target, methods, reference):
+                curve = means[means["method"] == m].sort_values("budget")
+                at_b0 = curve[curve["budget"] == b0]["mean"]
+                if len(at_b0) and len(ref):
+                    cands.append((float(at_b0.iloc[0]), m, curve))
+            if not cands:
+                continue
+            best, name, curve = max(cands, key=lambda c: c[0])  # max keeps the first of ties
+            s_ref = float(ref.iloc[0])
+            tokens, status = tokens_to_match(curve["budget"], curve["mean"], s_ref, log=True)
+            linear, _ = tokens_to_match(curve["budget"], curve["mean"], s_ref, log=False)
+            rows.append({"task": task, "target": target, "metric": metric, "unit": UNITS[metric],
+                         "reference": reference, "ref_budget": b0, "ref_score": s_ref, "baseline": name,
+                         "baseline_score": best, "baseline_max_budget": int(curve["budget"].max()),
+                         "tokens_loglinear": tokens, "ratio_loglinear": tokens / b0,
+                         "tokens_linear": linear, "status": status})
+    if not rows:
+        return _empty(EQUIV_COLUMNS)
+    return sort_rows(pd.DataFrame(rows, columns=EQUIV_COLUMNS), ["task", "target"])
+
+
+def _needed(tokens: float, status: str, b0: int, max_budget: int) -> str:
+    if status == "not_reached":
+        return f">{format_tokens(max_budget)} (not reached)"
+    if status == "at_min":
+        return f"≤{format_tokens(tokens)} (already matched)"
+    return f"{format_tokens(tokens)} ({tokens / b0:.1f}×)"
+
+
+def equivalent_budget_sections(table: pd.DataFrame) -> list[Section]:
+    import pandas as pd
+
+    sections = []
+    for task, g in table.groupby("task", sort=True):
+        rows = [{"Target": "Task score" if r["target"] == "task_score" else SHORT[r["target"]],
+                 "Strongest baseline": method_label(r["baseline"]),
+                 f"{method_label(r['reference'])} @ B0 [points]": f"{r['ref_score']:.2f}",
+                 "Baseline @ B0 [points]": f"{r['baseline_score']:.2f}",
+                 "Tokens needed (log-linear)": _needed(r["tokens_loglinear"], r["status"], r["ref_budget"],
+                                                       r["baseline_max_budget"]),
+                 "Linear interp.": _needed(r["tokens_linear"], r["status"], r["ref_budget"],
+                                           r["baseline_max_budget"])}
+                for _, r in g.iterrows()]
+        b0 = format_tokens(int(g["ref_budget"].iloc[0]))
+        sections.append((f"Task {task}, B0 = {b0} tokens", pd.DataFrame(rows)))
+    return sections
+
+
+# --- spillover (Figure 4a/b) ------------------------------------------------------------
+
+SPILL_COLUMNS = ["task", "method", "budget", "metric", "unit", "quantity", "targets", *SUMMARY]
+
+
+def essential(r: Mapping[str, float], top_k: int) -> tuple[str, ...]:
+    """C_ess: the ``top_k`` capabilities of r_tau with r_c > 0 (ties in CAPABILITIES order)."""
+    ranked = sorted((c for c in r if r[c] > 0), key=lambda c: (-r[c], INDEX[c]))
+    return tuple(sorted(ranked[:top_k], key=INDEX.__getitem__))
+
+
+def spillover_per_run(runs: pd.DataFrame, requirements: Mapping[str, Mapping[str, float]] | None,
+                      top_k: int = 3, metrics: Sequence[str] = ("acc", "ll")) -> pd.DataFrame:
+    """Per run: on-target gain, off-target change and negative-transfer rate.
+
+    With Δ_c = s_c(final) − s_c(S0) and the run's target set C (``{c}`` for ``onehot:c``;
+    otherwise C_ess = :func:`essential` of the task's r_tau):
+    on_target_gain = mean_{c∈C} Δ_c; off_target_change = mean_{c∉C} Δ_c;
+    negative_transfer_rate = |{c∉C : Δ_c < 0}| / |{c∉C}|, the share of off-target
+    capabilities the run made worse (0 when nothing is off target).
+    """
+    import pandas as pd
+
+    requirements = requirements or {}
+    rows = []
+    for metric in metrics:
+        d = profile_deltas(runs, metric)
+        for (task, method, budget, seed), g in d.groupby(["task", "method", "budget", "seed"], sort=False):
+            target = onehot_target(method)
+            if target is not None:
+                ess = (target,)
+            elif task in requirements:
+                ess = essential(requirements[task], top_k)
+            else:
+                raise bad_input(f"task {task!r}", "no requirement vector r_tau for the spillover table",
+                                "pass requirements={task: {capability: weight}} for every task")
+            delta = dict(zip(g["capability"], g["value"]))
+            on = [delta[c] for c in ess if c in delta]
+            off = [v for c, v in delta.items() if c not in ess]
+            quantities = {"on_target_gain": sum(on) / len(on) if on else math.nan,
+                          "off_target_change": sum(off) / len(off) if off else math.nan,
+                          "negative_transfer_rate": sum(v < 0 for v in off) / len(off) if off else 0.0}
+            base = {"task": task, "method": method, "budget": budget, "seed": seed, "metric": metric,
+                    "targets": "+".join(ess)}
+            rows += [{**base, "quantity": q, "unit": "fraction" if q.startswith("neg") else UNITS[metric],
+                      "value": v} for q, v in quantities.items()]
+    return pd.DataFrame(rows, columns=["task", "method", "budget", "seed", "metric", "unit", "quantity",
+                                       "targets", "value"])
+
+
+def spillover(runs: pd.DataFrame, requirements: Mapping[str, Mapping[str, float]] | None,
+              top_k: int = 3, metrics: Sequence[str] = ("acc", "ll")) -> pd.DataFrame:
+    """:func:`spillover_per_run`, mean ± std over seeds per (task, method, budget).
+
+    Adds method ``"onehot"`` (the paper's "Single-cap." row): per seed, each quantity
+    averaged over the ``onehot:<c>`` runs present, then mean ± std over seeds; its
+    ``targets`` is ``"own"`` (each run's own capability).
+    """
+    import pandas as pd
+
+    per_run = spillover_per_run(runs, requirements, top_k, metrics)
+    if per_run.empty:
+        return _empty(SPILL_COLUMNS)
+    onehot = per_run.loc[is_onehot(per_run["method"])]
+    if not onehot.empty:
+        keys = ["task", "budget", "seed", "metric", "unit", "quantity"]
+        pooled = onehot.groupby(keys, sort=False, as_index=False)["value"].mean()
+        per_run = pd.concat([per_run, pooled.assign(method="onehot", targets="own")])
+    table = summarise(per_run, ["task", "method", "budget", "metric", "unit", "quantity", "targets"])
+    return sort_rows(table[SPILL_COLUMNS], ["metric", "task", "budget", "method", "quantity"])
+
+
+def spillover_sections(table: pd.DataFrame) -> list[Section]:
+    import pandas as pd
+
+    names = {"on_target_gain": "On-target gain", "off_target_change": "Off-target change",
+             "negative_transfer_rate": "Negative-transfer rate"}
+    sections = []
+    for metric, g in table.groupby("metric", sort=False):
+        rows = []
+        for (task, budget, method), h in g.groupby(["task", "budget", "method"], sort=False):
+            row = {"Task": task, "Budget": format_tokens(budget), "Method": method_label(method),
+                   "Targets": ", ".join(SHORT.get(c, c) for c in h["targets"].iloc[0].split("+"))}
+            for _, r in h.iterrows():
+                unit = r["unit"]
+                row[f"{names[r['quantity']]} [{unit}]"] = format_mean_std(
+                    r["mean"], r["std"], DECIMALS[unit], sign=unit != "fraction")
+            rows.append(row)
+        sections.append((metric_label(metric), pd.DataFrame(rows)))
+    return sections
+
+
+# --- significance (Figure 6 table) ------------------------------------------------------
+
+SIG_COLUMNS = ["task", "metric", "budget", "reference", "competitor", "n_ref", "n_comp", "mean_ref",
+               "mean_comp", "delta", "t", "df", "p", "p_holm", "stars", "source"]
+
+
+def significance(runs: pd.DataFrame, reference: str = "read", metrics: Sequence[str] = ("task_score", "task_ll"),
+                 competitors: Sequence[str] | None = None, from_summary: bool = False) -> pd.DataFrame:
+    """Reference vs each competitor: Welch t, Holm-corrected within each block.
+
+    A block is one (task, metric, budget); its family is every competitor present there
+    (or those in ``competitors``). ``delta`` = mean_ref − mean_comp; ``t``, ``df``, ``p``
+    from :func:`welch_t` on the per-seed values, or, with ``from_summary``, from the
+    (mean, std, n) summaries (:func:`welch_t_from_stats`, as the paper does). ``p_holm``
+    is :func:`holm` over the block and ``stars`` marks p_holm < .05 (*) and < .01 (**).
+    """
+    import pandas as pd
+
+    rows = []
+    for metric in metrics:
+        values = metric_values(runs, metric)
+        for (task, budget), block in values.groupby(["task", "budget"], sort=True):
+            seeds = {m: list(g["value"]) for m, g in block.groupby("method", sort=False)}
+            if reference not in seeds:
+                continue
+            others = [m for m in seeds if m != reference and (competitors is None or m in competitors)]
+            n_ref, mean_ref, std_ref = mean_std(seeds[reference])
+            tests = []
+            for m in others:
+                n, mean, std = mean_std(seeds[m])
+                w = (welch_t_from_stats(mean_ref, std_ref, n_ref, mean, std, n) if from_summary
+                     else welch_t(seeds[reference], seeds[m]))
+                tests.append({"task": task, "metric": metric, "budget": budget, "reference": reference,
+                              "competitor": m, "n_ref": n_ref, "n_comp": n, "mean_ref": mean_ref,
+                              "mean_comp": mean, "delta": mean_ref - mean, "t": w.t, "df": w.df, "p": w.p,
+                              "source": "summary" if from_summary else "seeds"})
+            for test, p_adj in zip(tests, holm([t["p"] for t in tests])):
+                rows.append({**test, "p_holm": p_adj, "stars": stars(p_adj)})
+    if not rows:
+        return _empty(SIG_COLUMNS)
+    return sort_rows(pd.DataFrame(rows, columns=SIG_COLUMNS), ["task", "metric", "budget", "competitor"])
+
+
+def significance_sections(table: pd.DataFrame) -> list[Section]:
+    import pandas as pd
+
+    sections = []
+    for (task, metric), g in table.groupby(["task", "metric"], sort=False):
+        unit = UNITS[metric]
+        dec = DECIMALS[unit]
+        rows = [{"Budget": format_tokens(r["budget"]), "Competitor": method_label(r["competitor"]),
+                 "Δ": format_signed(r["delta"], dec),
+                 "t": "–" if math.isnan(r["t"]) else f"{r['t']:.2f}{r['stars']}",
+                 "df": "–" if math.isnan(r["df"]) else f"{r['df']:.1f}",
+                 "p": format_p(r["p"]), "p (Holm)": format_p(r["p_holm"])}
+                for _, r in g.iterrows()]
+        ref = method_label(g["reference"].iloc[0])
+        sections.append((f"Task {task}, {metric_label(metric)}: {ref} − competitor", pd.DataFrame(rows)))
+    return sections

@@ -1,0 +1,586 @@
+"""Causal-LM utilities shared by teachers, students and probes: encode, batch, lose, train, generate, score.
+
+Every sequence is ``[BOS] prompt response EOS``. Prompt and response are tokenized
+*separately* and concatenated, so token counts are exact and the prompt can be masked
+out of the loss (label -100). The same functions serve the tiny embedded Llamas and any
+Hugging Face causal LM (plain or peft-wrapped).
+
+torch and transformers are imported inside functions: importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from read.errors import bad_input
+from read.rng import torch_seed_for
+
+log = logging.getLogger(__name__)
+
+# torch's OpenMP threads spin while waiting by default. On a shared CPU (several jobs on
+# 2 cores) that made 2-thread training 6x slower than 1 thread (measured: 1.0 vs 6.3
+# steps/s); passive waiting removes the collapse (9.2 steps/s). It only takes effect if
+# torch is not imported yet, which is why torch is imported inside functions here.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+IGNORE = -100  # label value ignored by every loss here (as in torch/transformers)
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One tokenized training/scoring example.
+
+    input_ids: ``[BOS] + prompt + response + [EOS]`` (BOS only if the tokenizer has one).
+    labels: -100 on the prompt part, the token id on the response part (EOS included).
+    n_prompt_tokens: prompt tokens, BOS included. n_response_tokens: response tokens, EOS included.
+    truncated: True only if ``encode_pairs(..., truncate=True)`` cut this example's response.
+    topk: optional teacher top-k per response token, ``[[(id, logprob), ...], ...]`` (KD).
+    """
+
+    input_ids: tuple[int, ...]
+    labels: tuple[int, ...]
+    n_prompt_tokens: int
+    n_response_tokens: int
+    truncated: bool = False
+    topk: tuple | None = None
+
+    @property
+    def n_tokens(self) -> int:
+        """Tokens this example costs when trained on (prompt + response, no padding)."""
+        return self.n_prompt_tokens + self.n_response_tokens
+
+
+def _special_ids(tokenizer) -> tuple[int | None, int]:
+    eos = tokenizer.eos_token_id
+    if eos is None:
+        raise bad_input(type(tokenizer).__name__, "tokenizer has no eos_token", "use a tokenizer with an EOS token")
+    return tokenizer.bos_token_id, int(eos)
+
+
+def _tokenize(tokenizer, texts: Sequence[str]) -> list[list[int]]:
+    if not texts:
+        return []
+    return [list(ids) for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
+
+
+def encode_prompts(tokenizer, prompt_texts: Sequence[str]) -> list[list[int]]:
+    """``[BOS] + prompt`` token ids for each prompt (what generation and scoring condition on)."""
+    bos, _ = _special_ids(tokenizer)
+    head = [bos] if bos is not None else []
+    return [head + ids for ids in _tokenize(tokenizer, prompt_texts)]
+
+
+def encode_pairs(
+    tokenizer,
+    prompt_texts: Sequence[str],
+    response_texts: Sequence[str],
+    max_len: int,
+    *,
+    truncate: bool = False,
+    topk: Sequence[Any] | None = None,
+    response_ids: Sequence[Sequence[int]] | None = None,
+) -> list[Encoded]:
+    """Tokenize (prompt, response) pairs into :class:`Encoded` examples.
+
+    No special tokens are added by the tokenizer itself; BOS (if any) is prepended to the
+    prompt and EOS appended to the response here, so counts are exact.
+
+    Args:
+        max_len: longest allowed sequence. A longer example raises ``ReadError`` naming its
+            index, unless ``truncate=True``: then the response tail is cut (EOS may be lost)
+            and ``truncated`` is set. A prompt that alone fills ``max_len`` is always an error.
+        topk: optional per-example teacher top-k lists, one entry per response token (as
+            ``Generation.topk``), carried into ``Encoded.topk`` for KD. A list one shorter
+            than the response is accepted: the teacher stopped without EOS, so the EOS
+            added here gets no KD target (SFT still applies). Any other mismatch is an error.
+        response_ids: optional response token ids to use instead of tokenizing
+            ``response_texts`` (e.g. ``Generation.token_ids`` without EOS when teacher and
+            student share the tokenizer: re-tokenizing decoded text can segment it
+            differently from what the teacher generated, which would misalign ``topk``).
+    """
+    if len(prompt_texts) != len(response_texts):
+        raise bad_input("encode_pairs", f"{len(prompt_texts)} prompts but {len(response_texts)} responses", "pass equal-length lists")
+    if topk is not None and len(topk) != len(prompt_texts):
+        raise bad_input("encode_pairs", f"{len(topk)} topk entries for {len(prompt_texts)} examples", "pass one topk list per example")
+    _, eos = _special_ids(tokenizer)
+    prompts = encode_prompts(tokenizer, prompt_texts)
+    if response_ids is not None:
+        if len(response_ids) != len(prompt_texts):
+            raise bad_input("encode_pairs", f"{len(response_ids)} response_ids for {len(prompt_texts)} examples", "pass one id list per example")
+        body = [[int(t) for t in ids] for ids in response_ids]
+        if any(eos in ids for ids in body):
+            raise bad_input("encode_pairs", "response_ids contain EOS", "pass the ids without EOS; it is appended here")
+    else:
+        body = _tokenize(tokenizer, response_texts)
+    responses = [ids + [eos] for ids in body]
+    out = []
+    for i, (p, r) in enumerate(zip(prompts, responses)):
+        cut = False
+        if len(p) + len(r) > max_len:
+            if not truncate or len(p) >= max_len:
+                raise bad_input(
+                    f"example {i}",
+                    f"{len(p)} prompt + {len(r)} response tokens > max_len {max_len} ({prompt_texts[i][:40]!r}...)",
+                    "raise max_len, shorten the example, or pass truncate=True",
+                )
+            r, cut = r[: max_len - len(p)], True
+        tk = None
+        if topk is not None and topk[i] is not None:
+            full = len(responses[i])
+            if len(topk[i]) not in (full, full - 1):
+                raise bad_input(f"example {i}", f"{len(topk[i])} topk entries for {full} response tokens",
+                                "give one top-k list per response token (EOS included); pass response_ids= to avoid re-tokenizing")
+            tk = tuple(tuple((int(t), float(lp)) for t, lp in step) for step in topk[i][: len(r)])
+        out.append(Encoded(tuple(p + r), tuple([IGNORE] * len(p) + r), len(p), len(r), cut, tk))
+    return out
+
+
+# --------------------------------------------------------------------------- batching
+
+
+def batches(encoded: Sequence[Encoded], batch_size: int, rng: np.random.Generator, *, pool: int = 50) -> list[list[int]]:
+    """One epoch of length-bucketed batches of example indices, in an rng-driven order.
+
+    Indices are shuffled, cut into pools of ``pool * batch_size``, sorted by length within
+    a pool (so padding stays small), split into batches, and the batch order is shuffled.
+    Every index appears exactly once; the last batch of a pool may be smaller.
+    """
+    if batch_size < 1:
+        raise bad_input("batches", f"batch_size must be >= 1, got {batch_size}", "use a positive batch size")
+    order = rng.permutation(len(encoded))
+    out: list[list[int]] = []
+    step = pool * batch_size
+    for start in range(0, len(order), step):
+        chunk = sorted(order[start : start + step].tolist(), key=lambda i: len(encoded[i].input_ids))
+        out += [chunk[j : j + batch_size] for j in range(0, len(chunk), batch_size)]
+    return [out[i] for i in rng.permutation(len(out))]
+
+
+def collate(encoded: Sequence[Encoded], pad_id: int) -> dict:
+    """Right-padded tensors: input_ids, attention_mask, labels (-100 on prompt and padding), all (B, T).
+
+    If every example carries ``topk``, also topk_ids / topk_logprobs (B, T, k) aligned with
+    ``labels`` (entry t = teacher distribution for token t) and kd_mask (B, T) bool.
+    """
+    import torch
+
+    if not encoded:
+        raise bad_input("collate", "empty batch", "pass at least one example")
+    T = max(len(e.input_ids) for e in encoded)
+    B = len(encoded)
+    ids = torch.full((B, T), pad_id, dtype=torch.long)
+    attn = torch.zeros((B, T), dtype=torch.long)
+    labels = torch.full((B, T), IGNORE, dtype=torch.long)
+    for b, e in enumerate(encoded):
+        n = len(e.input_ids)
+        ids[b, :n] = torch.tensor(e.input_ids)
+        attn[b, :n] = 1
+        labels[b, :n] = torch.tensor(e.labels)
+    out = {"input_ids": ids, "attention_mask": attn, "labels": labels}
+    if all(e.topk is not None for e in encoded):
+        k = len(encoded[0].topk[0])
+        tk_ids = torch.zeros((B, T, k), dtype=torch.long)
+        tk_lp = torch.zeros((B, T, k), dtype=torch.float32)
+        mask = torch.zeros((B, T), dtype=torch.bool)
+        for b, e in enumerate(encoded):
+            if any(len(step) != k for step in e.topk):
+                raise bad_input("collate", f"top-k lists of different sizes (expected k={k})", "generate every example with the same top_k_logprobs")
+            s = e.n_prompt_tokens
+            n = len(e.topk)
+            tk_ids[b, s : s + n] = torch.tensor([[t for t, _ in step] for step in e.topk])
+            tk_lp[b, s : s + n] = torch.tensor([[lp for _, lp in step] for step in e.topk])
+            mask[b, s : s + n] = True
+        out.update(topk_ids=tk_ids, topk_logprobs=tk_lp, kd_mask=mask)
+    return out
+
+
+# --------------------------------------------------------------------------- losses
+
+
+def sft_loss(logits, labels):
+    """Masked token-mean cross-entropy with the causal shift.
+
+    Args:
+        logits: (B, T, V) model outputs; ``logits[:, t]`` predicts token ``t + 1``.
+        labels: (B, T) token ids, -100 = ignore (prompt and padding).
+    Returns: scalar = mean over non-ignored target tokens of -log p(label).
+    """
+    import torch.nn.functional as F
+
+    logits = logits[:, :-1].float()
+    target = labels[:, 1:]
+    return F.cross_entropy(logits.reshape(-1, logits.size(-1)), target.reshape(-1), ignore_index=IGNORE)
+
+
+def topk_kd_loss(student_logits, topk_ids, topk_logprobs, mask, temperature: float = 1.0):
+    """Forward KL from the teacher's top-k distribution to the student, on the same k ids.
+
+        L = T² · mean_{tokens} Σ_{j≤k} p_j (log p_j − log q_j),
+        p = softmax(topk_logprobs / T)             (teacher top-k, renormalised over its k ids)
+        q = softmax(student_logits[ids] / T)       (student restricted to those k ids, renormalised)
+
+    Restricting *both* sides to the teacher's k ids makes L a proper KL ≥ 0 that is exactly
+    0 when the student's relative preferences among those ids match the teacher's, and it
+    needs no assumption about the teacher's missing tail mass (API teachers only return
+    top-k). The student's mass outside the k ids is not penalised here; mix with
+    :func:`sft_loss` (``KDConfig.alpha``) to keep pushing it onto the teacher's token.
+    T² keeps gradient scale comparable across temperatures (Hinton et al., 2015).
+
+    Args:
+        student_logits: (B, T, V); ``student_logits[:, t]`` predicts token ``t + 1``.
+        topk_ids, topk_logprobs: (B, T, k) teacher top-k for token t (aligned with labels).
+        mask: (B, T) bool, True where token t has a teacher distribution.
+        temperature: > 0.
+    Returns: scalar, mean over masked tokens (0 if none).
+    """
+    import torch
+
+    if temperature <= 0:
+        raise bad_input("topk_kd_loss", f"temperature must be > 0, got {temperature}", "use e.g. 1.0")
+    logits = student_logits[:, :-1].float()
+    ids, t_lp, m = topk_ids[:, 1:], topk_logprobs[:, 1:].float(), mask[:, 1:]
+    s_lp = torch.log_softmax(torch.gather(logits, -1, ids) / temperature, dim=-1)  # (B, T-1, k)
+    t_lp = torch.log_softmax(t_lp / temperature, dim=-1)
+    kl = (t_lp.exp() * (t_lp - s_lp)).sum(-1)  # (B, T-1)
+    n = m.sum().clamp(min=1)  # no KD tokens -> 0 instead of 0/0 = nan
+    return (kl * m).sum() / n * temperature**2
+
+
+# --------------------------------------------------------------------------- training
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings for :func:`train` (nanoGPT-style AdamW + warmup + cosine).
+
+    lr: peak learning rate (> 0). min_lr_ratio: cosine floor as a fraction of lr, in [0, 1].
+    batch_size: sequences per step. max_steps: stop after this many optimizer steps.
+    max_train_tokens: stop before exceeding this many trained tokens (prompt + response,
+        no padding); the last batch is cut to the sequences that still fit. At least one of
+        max_steps / max_train_tokens must be set; the data is cycled (reshuffled each epoch).
+    warmup_steps: linear warmup length. weight_decay, beta1, beta2: AdamW. grad_clip: max
+        global grad norm (0 = off). max_len: longest sequence accepted by encode helpers.
+    """
+
+    lr: float = 1e-3
+    min_lr_ratio: float = 0.1
+    batch_size: int = 32
+    max_steps: int | None = None
+    max_train_tokens: int | None = None
+    warmup_steps: int = 10
+    weight_decay: float = 0.0
+    beta1: float = 0.9
+    beta2: float = 0.98
+    grad_clip: float = 1.0
+    max_len: int = 512
+
+    def __post_init__(self):
+        where = "TrainConfig"
+        if not self.lr > 0:
+            raise bad_input(f"{where}.lr", f"must be > 0, got {self.lr!r}", "use e.g. 1e-3")
+        if not 0 <= self.min_lr_ratio <= 1:
+            raise bad_input(f"{where}.min_lr_ratio", f"must be in [0, 1], got {self.min_lr_ratio!r}", "use e.g. 0.1")
+        if self.batch_size < 1:
+            raise bad_input(f"{where}.batch_size", f"must be >= 1, got {self.batch_size!r}", "use e.g. 32")
+        if self.max_steps is None and self.max_train_tokens is None:
+            raise bad_input(where, "neither max_steps nor max_train_tokens is set", "set at least one stopping count")
+        for name in ("max_steps", "max_train_tokens"):
+            v = getattr(self, name)
+            if v is not None and v < 0:
+                raise bad_input(f"{where}.{name}", f"must be >= 0, got {v!r}", "use a non-negative count")
+        if self.warmup_steps < 0 or self.grad_clip < 0 or self.max_len < 2:
+            raise bad_input(where, "warmup_steps and grad_clip must be >= 0 and max_len >= 2", "fix the values")
+
+
+@dataclass(frozen=True)
+class KDConfig:
+    """Top-k KD settings. loss = alpha · topk_kd_loss + (1 − alpha) · sft_loss; temperature > 0."""
+
+    alpha: float = 0.5
+    temperature: float = 1.0
+
+    def __post_init__(self):
+        if not 0 <= self.alpha <= 1:
+            raise bad_input("KDConfig.alpha", f"must be in [0, 1], got {self.alpha!r}", "use e.g. 0.5")
+        if not self.temperature > 0:
+            raise bad_input("KDConfig.temperature", f"must be > 0, got {self.temperature!r}", "use e.g. 1.0")
+
+
+@dataclass
+class TrainReport:
+    """What :func:`train` did: exact counts, the per-step loss log and wall time (seconds)."""
+
+    steps: int
+    train_tokens: int  # prompt + response tokens (no padding) of every sequence trained on
+    response_tokens: int
+    sequences: int
+    losses: list[float] = field(default_factory=list)
+    lrs: list[float] = field(default_factory=list)
+    wall_s: float = 0.0
+
+    @property
+    def final_loss(self) -> float:
+        return float(np.mean(self.losses[-10:])) if self.losses else float("nan")
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "final_loss": self.final_loss}
+
+
+def get_lr(step: int, n_steps: int, cfg: TrainConfig) -> float:
+    """1) linear warmup to cfg.lr, 2) cosine decay to min_lr_ratio·lr at the last step."""
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / (cfg.warmup_steps + 1)
+    span = max(1, n_steps - 1 - cfg.warmup_steps)
+    progress = min(1.0, (step - cfg.warmup_steps) / span)
+    floor = cfg.lr * cfg.min_lr_ratio
+    return floor + 0.5 * (1 + math.cos(math.pi * progress)) * (cfg.lr - floor)
+
+
+def plan_steps(encoded: Sequence[Encoded], cfg: TrainConfig, rng: np.random.Generator) -> list[list[int]]:
+    """The exact list of batches (example indices) :func:`train` will run, in order.
+
+    Epochs of :func:`batches` are chained until ``max_steps`` batches, or until the next
+    sequence would push the trained tokens past ``max_train_tokens`` (that batch is cut
+    to the prefix that fits, and training stops). Planned up front so the cosine schedule
+    knows its length and the token count is exact.
+    """
+    if not encoded:
+        raise bad_input("train", "no training examples", "pass at least one example")
+    cap_steps = cfg.max_steps if cfg.max_steps is not None else math.inf
+    cap_tokens = cfg.max_train_tokens if cfg.max_train_tokens is not None else math.inf
+    plan: list[list[int]] = []
+    tokens = 0
+    while len(plan) < cap_steps:
+        for batch in batches(encoded, cfg.batch_size, rng):
+            if len(plan) >= cap_steps:
+                break
+            kept = []
+            for i in batch:
+                if tokens + encoded[i].n_tokens > cap_tokens:
+                    break
+                tokens += encoded[i].n_tokens
+                kept.append(i)
+            if kept:
+                plan.append(kept)
+            if len(kept) < len(batch):
+                return plan
+    return plan
+
+
+def train(
+    model,
+    examples: Sequence[Encoded],
+    cfg: TrainConfig,
+    *,
+    seed: int,
+    loss: str = "sft",
+    kd: KDConfig | None = None,
+    pad_id: int | None = None,
+    callback: Callable[[int, float, float, int], None] | None = None,
+    progress: bool | None = None,
+) -> TrainReport:
+    """Train ``model`` (plain or peft) in place on ``examples``; deterministic for a seed.
+
+    loss: "sft" (masked CE on the response) or "kd" (needs ``Encoded.topk``; see KDConfig).
+    callback(step, loss, lr, train_tokens_so_far) is called after every step.
+    progress: tqdm on/off (None = on for a terminal).
+    """
+    import torch
+    from tqdm.auto import tqdm
+
+    from read.rng import rng_for
+
+    if loss not in ("sft", "kd"):
+        raise bad_input("train.loss", f"unknown loss {loss!r}", "choose from ['kd', 'sft']")
+    kd = kd or KDConfig()
+    if loss == "kd" and any(e.topk is None for e in examples):
+        raise bad_input("train", "loss='kd' but some examples have no teacher top-k", "generate the batch with top_k_logprobs > 0")
+    if pad_id is None:
+        pad_id = getattr(model.config, "pad_token_id", None) or 0
+    plan = plan_steps(examples, cfg, rng_for(seed, "train", "batches"))
+    n_steps = len(plan)
+    total = sum(examples[i].n_tokens for b in plan for i in b)
+    log.info("train: %d steps, %d sequences, %d tokens (batch %d, lr %.2g, loss %s)",
+             n_steps, sum(map(len, plan)), total, cfg.batch_size, cfg.lr, loss)
+
+    torch.manual_seed(torch_seed_for(seed, "train"))
+    device = next(model.parameters()).device
+    params = [p for p in model.parameters() if p.requires_grad]
+    decay = [p for p in params if p.dim() >= 2]
+    no_decay = [p for p in params if p.dim() < 2]
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=cfg.lr, betas=(cfg.beta1, cfg.beta2),
+    )
+    report = TrainReport(steps=0, train_tokens=0, response_tokens=0, sequences=0)
+    t0 = time.perf_counter()
+    model.train()
+    for step, idx in enumerate(tqdm(plan, desc="train", disable=None if progress is None else not progress)):
+        # 1) learning rate for this step
+        lr = get_lr(step, n_steps, cfg)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        # 2) forward / loss
+        batch = [examples[i] for i in idx]
+        t = {k: v.to(device) for k, v in collate(batch, pad_id).items()}
+        logits = model(input_ids=t["input_ids"], attention_mask=t["attention_mask"]).logits
+        value = sft_loss(logits, t["labels"])
+        if loss == "kd":
+            kd_value = topk_kd_loss(logits, t["topk_ids"], t["topk_logprobs"], t["kd_mask"], kd.temperature)
+            value = kd.alpha * kd_value + (1 - kd.alpha) * value
+        # 3) backward, clip, step
+        opt.zero_grad(set_to_none=True)
+        value.backward()
+        if cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+        opt.step()
+        # 4) book-keeping: exact counts
+        report.steps += 1
+        report.sequences += len(batch)
+        report.train_tokens += sum(e.n_tokens for e in batch)
+        report.response_tokens += sum(e.n_response_tokens for e in batch)
+        report.losses.append(float(value.detach()))
+        report.lrs.append(lr)
+        if callback is not None:
+            callback(step, report.losses[-1], lr, report.train_tokens)
+    model.eval()
+    report.wall_s = time.perf_counter() - t0
+    log.info("train: done, final loss %.4f, %.1f s", report.final_loss, report.wall_s)
+    return report
+
+
+# --------------------------------------------------------------------------- inference
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One generated response.
+
+    text: decoded response (special tokens and EOS removed; leading space kept).
+    token_ids: generated ids, EOS included if reached. n_tokens: len(token_ids).
+    topk: None, or per generated token a list of (id, logprob) from log_softmax of the raw logits.
+    finished: True if EOS was generated within max_new_tokens.
+    """
+
+    text: str
+    token_ids: tuple[int, ...]
+    n_tokens: int
+    topk: list | None = None
+    finished: bool = True
+
+
+def _left_pad(rows: list[list[int]], pad_id: int):
+    import torch
+
+    T = max(len(r) for r in rows)
+    ids = torch.full((len(rows), T), pad_id, dtype=torch.long)
+    attn = torch.zeros((len(rows), T), dtype=torch.long)
+    for b, r in enumerate(rows):
+        ids[b, T - len(r) :] = torch.tensor(r)
+        attn[b, T - len(r) :] = 1
+    return ids, attn
+
+
+def _pad_id(tokenizer, eos: int) -> int:
+    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
+
+
+def generate(
+    model,
+    tokenizer,
+    prompt_texts: Sequence[str],
+    *,
+    max_new_tokens: int,
+    temperature: float = 0.0,
+    top_p: float = 1.0,
+    seed: int = 0,
+    batch_size: int = 64,
+    top_k_logprobs: int = 0,
+    progress: bool | None = False,
+) -> list[Generation]:
+    """Batched generation with left padding and the KV cache; one Generation per prompt, in order.
+
+    temperature 0 = greedy (deterministic). Sampling draws from a torch RNG seeded from
+    ``seed`` inside a forked RNG state, so global torch state is untouched. Generation stops
+    at EOS (counted in n_tokens) or after max_new_tokens. Prompts are sorted by length for
+    batching and results returned in input order.
+    """
+    import torch
+    from tqdm.auto import tqdm
+    from transformers import GenerationConfig
+
+    if max_new_tokens < 1 or batch_size < 1 or temperature < 0 or not 0 < top_p <= 1:
+        raise bad_input("generate", "need max_new_tokens >= 1, batch_size >= 1, temperature >= 0, 0 < top_p <= 1", "fix the arguments")
+    _, eos = _special_ids(tokenizer)
+    pad = _pad_id(tokenizer, eos)
+    prompts = encode_prompts(tokenizer, prompt_texts)
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+    sample = temperature > 0
+    gcfg = GenerationConfig(
+        max_new_tokens=max_new_tokens, do_sample=sample, temperature=temperature if sample else None,
+        top_p=top_p if sample else None, top_k=0 if sample else None, pad_token_id=pad, eos_token_id=eos,
+        bos_token_id=tokenizer.bos_token_id, return_dict_in_generate=True, output_logits=top_k_logprobs > 0,
+    )
+    device = next(model.parameters()).device
+    results: list[Generation | None] = [None] * len(prompts)
+    model.eval()
+    with torch.random.fork_rng(devices=[]), torch.inference_mode():
+        for n, start in enumerate(tqdm(range(0, len(order), batch_size), desc="generate", disable=not progress)):
+            idx = order[start : start + batch_size]
+            ids, attn = _left_pad([prompts[i] for i in idx], pad)
+            torch.manual_seed(torch_seed_for(seed, "generate", n))
+            out = model.generate(input_ids=ids.to(device), attention_mask=attn.to(device), generation_config=gcfg)
+            new = out.sequences[:, ids.size(1) :].cpu()
+            lps = torch.stack(out.logits, 1).float().log_softmax(-1).cpu() if top_k_logprobs > 0 else None  # (b, steps, V)
+            for b, i in enumerate(idx):
+                row = new[b].tolist()
+                finished = eos in row
+                toks = row[: row.index(eos) + 1] if finished else row
+                topk = None
+                if lps is not None:
+                    vals, tids = lps[b, : len(toks)].topk(top_k_logprobs, dim=-1)
+                    topk = [list(zip(t.tolist(), v.tolist())) for t, v in zip(tids, vals)]
+                body = toks[:-1] if finished else toks
+                text = tokenizer.decode(body, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+                results[i] = Generation(text, tuple(toks), len(toks), topk, finished)
+    return results  # type: ignore[return-value]
+
+
+def response_loglik(model, tokenizer, prompt_texts: Sequence[str], response_texts: Sequence[str], batch_size: int = 64,
+                    max_len: int = 4096) -> np.ndarray:
+    """Mean per-token log-likelihood (nats) of each response given its prompt, EOS included.
+
+    One batched forward pass per batch of ``batch_size`` examples. Returns float64 (N,).
+    """
+    import torch
+
+    enc = encode_pairs(tokenizer, prompt_texts, response_texts, max_len)
+    _, eos = _special_ids(tokenizer)
+    pad = _pad_id(tokenizer, eos)
+    device = next(model.parameters()).device
+    out = np.zeros(len(enc), dtype=np.float64)
+    order = sorted(range(len(enc)), key=lambda i: len(enc[i].input_ids))
+    model.eval()
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            t = collate([enc[i] for i in idx], pad)
+            logits = model(input_ids=t["input_ids"].to(device), attention_mask=t["attention_mask"].to(device)).logits
+            logits = logits[:, :-1].float()
+            target = t["labels"][:, 1:].to(device)
+            mask = target != IGNORE
+            tok_lp = torch.gather(logits, -1, target.clamp(min=0).unsqueeze(-1)).squeeze(-1) - torch.logsumexp(logits, -1)
+            mean = (tok_lp * mask).sum(1) / mask.sum(1).clamp(min=1)
+            out[idx] = mean.double().cpu().numpy()
+    return out

@@ -1,0 +1,154 @@
+"""Teachers: one interface, three backends; text, exact generated token ids and optional top-k logprobs.
+
+``make_teacher(cfg).generate(prompts, signal=..., ...)`` takes *raw* prompts; the backend
+renders each with ``read.prompting.render_prompt(prompt, cot=signal == "cot")`` and
+returns one ``read.lm.Generation`` per prompt, in order:
+
+- ``text``: the response (EOS removed), ``token_ids``: the generated ids (EOS included if
+  reached), ``n_tokens = len(token_ids)`` (the teacher-generation cost), ``finished``;
+- ``topk``: per generated token the top-k ``(id, logprob)`` (descending), only for
+  signal "logit" (``top_k`` >= 1), else None.
+
+Backends (``TeacherConfig.backend``):
+
+- ``hf``: transformers on a local checkpoint, via ``read.lm.generate`` (embedded default);
+- ``vllm``: offline ``vllm.LLM`` engine on GPUs (``pip install .[gpu]``);
+- ``openai``: any OpenAI-compatible ``/v1/completions`` server (``vllm serve``, SGLang,
+  TGI, or ``python -m read.teachers.serve`` for a local checkpoint).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from read.errors import bad_input
+from read.prompting import render_prompt
+
+if TYPE_CHECKING:
+    from read.lm import Generation
+
+SIGNALS = ("resp", "cot", "logit")
+BACKENDS = {
+    "hf": "read.teachers.hf:HFTeacher",
+    "vllm": "read.teachers.vllm_engine:VLLMTeacher",
+    "openai": "read.teachers.openai_api:OpenAITeacher",
+}
+
+
+@dataclass(frozen=True)
+class TeacherConfig:
+    """`teacher:` section.
+
+    backend: one of BACKENDS. model: local checkpoint directory (hf, vllm), or the served
+        model name (openai). tokenizer: local tokenizer directory (None = ``model``; for
+        openai it is only needed when the server cannot return token ids, see openai_api).
+    batch_size: prompts per forward batch (hf) or per HTTP request (openai).
+    device, dtype: hf placement ("cpu"/"cuda", "float32"/"bfloat16"/"float16"/"auto").
+    tensor_parallel_size, gpu_memory_utilization, max_model_len: vllm engine settings.
+    top_p: nucleus sampling when temperature > 0.
+    base_url: OpenAI-compatible root, e.g. "http://localhost:8000/v1". api_key_env: name of the
+        environment variable holding the API key (never the key itself; unset = no key).
+    timeout_s, max_retries, backoff_s: per-request timeout; retries on connection errors,
+        HTTP 429 and 5xx with exponential backoff (backoff_s · 2^attempt).
+    concurrency: parallel HTTP requests (openai). token_ids: "auto" asks the server for ids
+        (vLLM ``return_token_ids`` / ``return_tokens_as_token_ids``) and falls back to the
+        local tokenizer; "retokenize" never sends those vendor fields.
+    """
+
+    backend: str = "hf"
+    model: str = ""
+    tokenizer: str | None = None
+    batch_size: int = 64
+    device: str = "cpu"
+    dtype: str = "float32"
+    tensor_parallel_size: int = 1
+    gpu_memory_utilization: float = 0.9
+    max_model_len: int | None = None
+    top_p: float = 1.0
+    base_url: str = "http://localhost:8000/v1"
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout_s: float = 600.0
+    max_retries: int = 5
+    backoff_s: float = 1.0
+    concurrency: int = 4
+    token_ids: str = "auto"
+
+    def __post_init__(self):
+        w = "teacher"
+        if self.backend not in BACKENDS:
+            raise bad_input(f"{w}.backend", f"unknown backend {self.backend!r}", f"choose from {sorted(BACKENDS)}")
+        if not self.model:
+            raise bad_input(f"{w}.model", "empty", "set a local checkpoint path (or the served model name for openai)")
+        if self.batch_size < 1 or self.tensor_parallel_size < 1 or self.concurrency < 1:
+            raise bad_input(w, "batch_size, tensor_parallel_size and concurrency must be >= 1", "fix them")
+        if not 0 < self.gpu_memory_utilization <= 1 or not 0 < self.top_p <= 1:
+            raise bad_input(w, "gpu_memory_utilization and top_p must be in (0, 1]", "fix them")
+        if self.timeout_s <= 0 or self.max_retries < 0 or self.backoff_s < 0:
+            raise bad_input(w, "need timeout_s > 0, max_retries >= 0, backoff_s >= 0", "fix them")
+        if self.token_ids not in ("auto", "retokenize"):
+            raise bad_input(f"{w}.token_ids", f"unknown value {self.token_ids!r}", "choose 'auto' or 'retokenize'")
+
+    @property
+    def tokenizer_dir(self) -> str:
+        return self.tokenizer or self.model
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], where: str = "teacher") -> TeacherConfig:
+        """Build from a config mapping; unknown keys are an error listing the valid ones."""
+        unknown = sorted(set(d) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise bad_input(where, f"unknown key(s) {unknown}", f"use only {sorted(cls.__dataclass_fields__)}")
+        return cls(**d)
+
+
+def check_request(signal: str, max_new_tokens: int, temperature: float, top_k: int) -> int:
+    """Validate generate() arguments; returns the number of logprobs to ask for (0 unless "logit")."""
+    if signal not in SIGNALS:
+        raise bad_input("teacher.generate", f"unknown signal {signal!r}", f"choose from {list(SIGNALS)}")
+    if max_new_tokens < 1 or temperature < 0 or top_k < 0:
+        raise bad_input("teacher.generate", "need max_new_tokens >= 1, temperature >= 0, top_k >= 0", "fix the arguments")
+    if signal == "logit" and top_k < 1:
+        raise bad_input("teacher.generate", "signal 'logit' needs top_k >= 1 logprobs per token", "set top_k, e.g. 8")
+    return top_k if signal == "logit" else 0
+
+
+class Teacher:
+    """Base class: render prompts for the signal, then the backend's ``_generate`` on model text."""
+
+    cfg: TeacherConfig
+
+    def generate(self, prompts: Sequence[str], *, signal: str = "resp", max_new_tokens: int = 256,
+                 temperature: float = 0.0, seed: int = 0, top_k: int = 0) -> list[Generation]:
+        """One Generation per raw prompt, in order. temperature 0 = greedy; ``seed`` fixes sampling."""
+        k = check_request(signal, max_new_tokens, temperature, top_k)
+        texts = [render_prompt(p, cot=signal == "cot") for p in prompts]
+        if not texts:
+            return []
+        return self._generate(texts, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed, top_k=k)
+
+    def _generate(self, texts: list[str], *, max_new_tokens: int, temperature: float, seed: int,
+                  top_k: int) -> list[Generation]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the model/engine/connection (no-op where nothing is held)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def make_teacher(cfg: TeacherConfig) -> Teacher:
+    """The backend named by ``cfg.backend`` (imported lazily: torch/vllm only when used)."""
+    if cfg.backend not in BACKENDS:
+        raise bad_input("teacher.backend", f"unknown backend {cfg.backend!r}", f"choose from {sorted(BACKENDS)}")
+    module, name = BACKENDS[cfg.backend].split(":")
+    return getattr(importlib.import_module(module), name)(cfg)
+
+
+__all__ = ["BACKENDS", "SIGNALS", "Teacher", "TeacherConfig", "check_request", "make_teacher"]

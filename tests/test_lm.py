@@ -1,0 +1,178 @@
+"""read.lm: encoding, batching, losses, training, generation and scoring on a tiny random Llama."""
+
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+torch = pytest.importorskip("torch")
+
+from read import lm  # noqa: E402
+from read.embedded.models import ModelSpec, build_model  # noqa: E402
+from read.embedded.tokenizer import load_tokenizer, train_tokenizer  # noqa: E402
+from read.errors import ReadError  # noqa: E402
+from read.rng import rng_for  # noqa: E402
+
+PROMPTS = [f"Q: What is {a} plus {b}?\nA:" for a, b in [(1, 2), (13, 4), (7, 70), (22, 9), (5, 5), (31, 8)]]
+ANSWERS = [" 3", " 17", " 77", " 31", " 10", " 39"]
+
+
+@pytest.fixture(scope="module")
+def tok(tmp_path_factory):
+    corpus = [p + a for p, a in zip(PROMPTS, ANSWERS)] * 20 + ['get_weather(city="Paris") ¿Qué?']
+    return load_tokenizer(train_tokenizer(corpus, 300, tmp_path_factory.mktemp("tok") / "tok"))
+
+
+def tiny(tok, seed=0):
+    return build_model(ModelSpec(layers=1, hidden=32, heads=2, max_position=128), len(tok), seed)
+
+
+def test_encode_pairs_counts_are_exact_and_prompt_is_masked(tok):
+    enc = lm.encode_pairs(tok, PROMPTS[:2], ANSWERS[:2], max_len=64)
+    for e, p, a in zip(enc, PROMPTS, ANSWERS):
+        n_p = len(tok(p, add_special_tokens=False)["input_ids"]) + 1  # + BOS
+        n_r = len(tok(a, add_special_tokens=False)["input_ids"]) + 1  # + EOS
+        assert (e.n_prompt_tokens, e.n_response_tokens) == (n_p, n_r)
+        assert len(e.input_ids) == e.n_tokens == n_p + n_r
+        assert e.input_ids[0] == tok.bos_token_id and e.input_ids[-1] == tok.eos_token_id
+        assert all(x == lm.IGNORE for x in e.labels[:n_p]) and list(e.labels[n_p:]) == list(e.input_ids[n_p:])
+        assert not e.truncated
+
+
+def test_overlong_example_is_an_error_unless_truncation_is_asked(tok):
+    with pytest.raises(ReadError, match="max_len"):
+        lm.encode_pairs(tok, PROMPTS[:1], [" 1 2 3 4 5 6 7 8 9"], max_len=16)
+    (e,) = lm.encode_pairs(tok, PROMPTS[:1], [" 1 2 3 4 5 6 7 8 9"], max_len=16, truncate=True)
+    assert e.truncated and len(e.input_ids) == 16
+
+
+def test_batches_cover_every_index_once_and_depend_only_on_the_rng():
+    enc = [lm.Encoded(tuple(range(n)), tuple(range(n)), 1, n - 1) for n in range(2, 40)]
+    a = lm.batches(enc, 5, rng_for(0, "b"))
+    assert sorted(i for b in a for i in b) == list(range(len(enc)))
+    assert a == lm.batches(enc, 5, rng_for(0, "b")) != lm.batches(enc, 5, rng_for(1, "b"))
+
+
+def test_collate_right_pads_and_masks_padding(tok):
+    enc = lm.encode_pairs(tok, PROMPTS[:2], [" 3", " 1 2 3 4"], max_len=64)
+    t = lm.collate(enc, pad_id=0)
+    short = int(np.argmin([len(e.input_ids) for e in enc]))
+    n = len(enc[short].input_ids)
+    assert t["input_ids"].shape == t["labels"].shape == t["attention_mask"].shape
+    assert t["attention_mask"][short, n:].sum() == 0 and (t["labels"][short, n:] == lm.IGNORE).all()
+
+
+def test_sft_loss_matches_manual_shifted_cross_entropy():
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(2, 5, 7, generator=g)
+    labels = torch.tensor([[-100, -100, 3, 4, -100], [-100, 1, 2, 6, 0]])
+    terms = [-torch.log_softmax(logits[b, t - 1], -1)[labels[b, t]] for b in range(2) for t in range(1, 5) if labels[b, t] >= 0]
+    assert torch.allclose(lm.sft_loss(logits, labels), torch.stack(terms).mean())
+
+
+def test_kd_loss_is_zero_for_matching_distributions_and_positive_otherwise():
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(2, 6, 11, generator=g)
+    ids = torch.stack([torch.randperm(11, generator=g)[:3] for _ in range(12)]).view(2, 6, 3)  # distinct ids per token
+    mask = torch.ones(2, 6, dtype=torch.bool)
+    # teacher for token t = the student's own prediction at t-1 (the shift), restricted to ids
+    teacher = torch.zeros(2, 6, 3)
+    teacher[:, 1:] = torch.log_softmax(torch.gather(logits[:, :-1], -1, ids[:, 1:]), -1)
+    assert lm.topk_kd_loss(logits, ids, teacher, mask).abs() < 1e-6
+    # renormalisation: a constant shift of teacher logprobs (missing tail mass) changes nothing
+    assert lm.topk_kd_loss(logits, ids, teacher - 2.0, mask).abs() < 1e-6
+    assert lm.topk_kd_loss(logits, ids, teacher.flip(-1), mask) > 1e-3
+    assert lm.topk_kd_loss(logits, ids, teacher.flip(-1), torch.zeros_like(mask)) == 0  # no KD tokens: 0, not nan
+
+
+def test_train_lowers_sft_loss_and_is_deterministic(tok):
+    enc = lm.encode_pairs(tok, PROMPTS, ANSWERS, max_len=64)
+    cfg = lm.TrainConfig(lr=1e-2, batch_size=3, max_steps=30, warmup_steps=2)
+    reports, logits = [], []
+    for _ in range(2):
+        model = tiny(tok)
+        reports.append(lm.train(model, enc, cfg, seed=3, progress=False))
+        logits.append(model(torch.tensor([enc[0].input_ids])).logits)
+    r = reports[0]
+    assert r.steps == 30 and r.sequences == 90
+    assert np.mean(r.losses[-5:]) < 0.7 * np.mean(r.losses[:3])
+    assert r.losses == reports[1].losses and torch.equal(logits[0], logits[1])
+
+
+def test_train_never_exceeds_the_token_budget_and_counts_it_exactly(tok):
+    enc = lm.encode_pairs(tok, PROMPTS, ANSWERS, max_len=64)
+    budget = sum(e.n_tokens for e in enc) + 7  # one epoch plus a bit: the next sequence cannot fit whole
+    seen = []
+    r = lm.train(tiny(tok), enc, lm.TrainConfig(batch_size=4, max_train_tokens=budget), seed=0,
+                 callback=lambda step, loss, lr, tokens: seen.append(tokens), progress=False)
+    assert r.train_tokens <= budget and r.train_tokens == seen[-1]
+    assert r.train_tokens >= sum(e.n_tokens for e in enc)
+    assert r.response_tokens < r.train_tokens
+
+
+def test_kd_training_runs_with_teacher_topk(tok):
+    model = tiny(tok)
+    gens = lm.generate(model, tok, PROMPTS, max_new_tokens=4, top_k_logprobs=3)
+    ids = [g.token_ids[:-1] if g.finished else g.token_ids for g in gens]
+    enc = lm.encode_pairs(tok, PROMPTS, [g.text for g in gens], max_len=64, topk=[g.topk for g in gens], response_ids=ids)
+    assert all(len(e.topk) in (e.n_response_tokens, e.n_response_tokens - 1) for e in enc)
+    student = tiny(tok, seed=1)
+    r = lm.train(student, enc, lm.TrainConfig(batch_size=3, max_steps=3), seed=0, loss="kd", progress=False)
+    assert r.steps == 3 and np.isfinite(r.losses).all()
+
+
+def test_greedy_generation_is_repeatable_and_batch_independent(tok):
+    model = tiny(tok)
+    a = lm.generate(model, tok, PROMPTS, max_new_tokens=6, batch_size=4)
+    b = lm.generate(model, tok, PROMPTS, max_new_tokens=6, batch_size=1)
+    assert [g.token_ids for g in a] == [g.token_ids for g in b]
+    for g in a:
+        assert g.n_tokens == len(g.token_ids) <= 6
+        assert g.finished == (tok.eos_token_id in g.token_ids)
+
+
+def _constant_head(model, bias):
+    """Replace the LM head so every position's logits equal ``bias`` (raw logits known exactly)."""
+    head = torch.nn.Linear(model.config.hidden_size, bias.numel(), bias=True)
+    with torch.no_grad():
+        head.weight.zero_()
+        head.bias.copy_(bias)
+    model.lm_head = head
+    return model
+
+
+def test_generation_stops_at_eos_and_counts_it(tok):
+    bias = torch.zeros(len(tok))
+    bias[tok.eos_token_id] = 5.0
+    gens = lm.generate(_constant_head(tiny(tok), bias), tok, PROMPTS[:3], max_new_tokens=5, top_k_logprobs=2)
+    for g in gens:
+        assert g.finished and g.token_ids == (tok.eos_token_id,) and g.n_tokens == 1 and g.text == ""
+        assert g.topk[0][0][0] == tok.eos_token_id
+        assert g.topk[0][0][1] == pytest.approx(torch.log_softmax(bias, -1)[tok.eos_token_id].item(), abs=1e-5)
+
+
+def test_unfinished_generation_counts_max_new_tokens_and_topk_are_raw_logprobs(tok):
+    gens = lm.generate(_constant_head(tiny(tok), torch.zeros(len(tok))), tok, PROMPTS[:2], max_new_tokens=5, top_k_logprobs=2)
+    for g in gens:  # uniform logits: never EOS (argmax is id 0), every logprob is -log V
+        assert g.n_tokens == 5 and not g.finished and len(g.topk) == 5
+        assert np.allclose([lp for _, lp in g.topk[0]], -np.log(len(tok)), atol=1e-5)
+
+
+def test_sampling_is_seeded(tok):
+    model = tiny(tok)
+    a = lm.generate(model, tok, PROMPTS, max_new_tokens=5, temperature=1.0, seed=7)
+    b = lm.generate(model, tok, PROMPTS, max_new_tokens=5, temperature=1.0, seed=7)
+    assert [g.token_ids for g in a] == [g.token_ids for g in b]
+
+
+def test_response_loglik_matches_per_example_computation(tok):
+    model = tiny(tok)
+    ll = lm.response_loglik(model, tok, PROMPTS, ANSWERS, batch_size=4)
+    for e, got in zip(lm.encode_pairs(tok, PROMPTS, ANSWERS, max_len=64), ll):
+        with torch.no_grad():
+            lp = torch.log_softmax(model(torch.tensor([e.input_ids])).logits[0].double(), -1)
+        manual = np.mean([lp[t - 1, e.input_ids[t]].item() for t in range(e.n_prompt_tokens, len(e.input_ids))])
+        assert got == pytest.approx(manual, abs=1e-5)

@@ -1,0 +1,319 @@
+"""read.teachers: the hf backend, the vLLM import guard and mapping, the OpenAI client against a real local server."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import types
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+pytest.importorskip("torch")
+
+from read import lm  # noqa: E402
+from read.embedded.models import ModelSpec, build_model  # noqa: E402
+from read.embedded.tokenizer import load_tokenizer, train_tokenizer  # noqa: E402
+from read.errors import ReadError  # noqa: E402
+from read.prompting import render_prompt  # noqa: E402
+from read.teachers import TeacherConfig, make_teacher  # noqa: E402
+from read.teachers import vllm_engine  # noqa: E402
+from read.teachers.openai_api import OpenAITeacher  # noqa: E402
+
+PAIRS = [(a, b) for a in range(12) for b in range(12)]
+PROMPTS = [f"What is {a} plus {b}?" for a, b in PAIRS[::13]]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models on a shared 2-core box: one torch thread is ~10x faster than two contended ones."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def ckpt(tmp_path_factory):
+    """A 2-layer Llama (hidden 32) trained for 40 steps on additions, so it answers and emits EOS."""
+    root = tmp_path_factory.mktemp("teacher")
+    texts = [render_prompt(f"What is {a} plus {b}?") + f" {a + b}" for a, b in PAIRS]
+    tok = load_tokenizer(train_tokenizer(texts + ["Explain. =>"], 300, root / "model"))
+    model = build_model(ModelSpec(layers=2, hidden=32, heads=2, max_position=128), len(tok), seed=0)
+    enc = lm.encode_pairs(tok, [render_prompt(f"What is {a} plus {b}?") for a, b in PAIRS],
+                          [f" {a + b}" for a, b in PAIRS], 64)
+    lm.train(model, enc, lm.TrainConfig(lr=1e-2, batch_size=32, max_steps=40, warmup_steps=5), seed=0,
+             pad_id=tok.pad_token_id, progress=False)
+    model.save_pretrained(root / "model")
+    return root / "model"
+
+
+@pytest.fixture(scope="module")
+def hf(ckpt):
+    return make_teacher(TeacherConfig(backend="hf", model=str(ckpt), batch_size=4))
+
+
+# --------------------------------------------------------------------------- config and registry
+
+
+def test_unknown_backend_lists_the_valid_ones():
+    with pytest.raises(ReadError, match=r"unknown backend 'tgi'.*\['hf', 'openai', 'vllm'\]"):
+        TeacherConfig(backend="tgi", model="m")
+
+
+def test_missing_checkpoint_is_a_clear_error(tmp_path):
+    with pytest.raises(ReadError, match="model checkpoint not found"):
+        make_teacher(TeacherConfig(model=str(tmp_path / "nope")))
+
+
+@pytest.mark.parametrize("kw, match", [({"signal": "soft"}, "unknown signal"), ({"signal": "logit"}, "top_k"),
+                                       ({"max_new_tokens": 0}, "max_new_tokens")])
+def test_bad_generate_arguments_are_rejected(hf, kw, match):
+    with pytest.raises(ReadError, match=match):
+        hf.generate(PROMPTS[:1], **kw)
+
+
+# --------------------------------------------------------------------------- hf
+
+
+def test_hf_greedy_answers_are_exact_and_repeatable(hf):
+    gens = hf.generate(PROMPTS, max_new_tokens=8)
+    assert [g.text for g in gens] == [g.text for g in hf.generate(PROMPTS, max_new_tokens=8)]
+    for g in gens:
+        assert g.n_tokens == len(g.token_ids) and g.topk is None
+        if g.finished:  # EOS is generated, counted, and not in the text
+            assert g.token_ids[-1] == hf.tokenizer.eos_token_id
+    assert any(g.finished for g in gens)
+
+
+def test_hf_renders_the_signal_prompt(hf):
+    (g,) = hf.generate(PROMPTS[:1], signal="cot", max_new_tokens=6)
+    (ref,) = lm.generate(hf.model, hf.tokenizer, [render_prompt(PROMPTS[0], cot=True)], max_new_tokens=6)
+    assert g == ref
+
+
+def test_hf_logit_signal_returns_descending_top_k_per_generated_token(hf):
+    for g in hf.generate(PROMPTS, signal="logit", max_new_tokens=6, top_k=3):
+        assert len(g.topk) == g.n_tokens and all(len(step) == 3 for step in g.topk)
+        for step, chosen in zip(g.topk, g.token_ids):
+            lps = [lp for _, lp in step]
+            assert lps == sorted(lps, reverse=True) and step[0][0] == chosen  # greedy = top-1
+
+
+def test_hf_sampling_is_fixed_by_the_seed(hf):
+    a = hf.generate(PROMPTS, max_new_tokens=6, temperature=1.5, seed=1)
+    assert a == hf.generate(PROMPTS, max_new_tokens=6, temperature=1.5, seed=1)
+    assert a != hf.generate(PROMPTS, max_new_tokens=6, temperature=1.5, seed=2)
+
+
+# --------------------------------------------------------------------------- vllm (CPU: guard and mapping only)
+
+
+def test_vllm_missing_gives_an_actionable_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "vllm", None)  # import vllm -> ImportError
+    with pytest.raises(ReadError, match=r"vllm package.*gpu extra"):
+        make_teacher(TeacherConfig(backend="vllm", model="/models/llama"))
+
+
+def test_vllm_parameter_mapping():
+    assert vllm_engine.sampling_kwargs(max_new_tokens=256, temperature=0.0, top_p=0.9, seed=3, top_k=0) == {
+        "max_tokens": 256, "temperature": 0.0, "top_p": 1.0, "seed": 3, "skip_special_tokens": True}
+    assert vllm_engine.sampling_kwargs(max_new_tokens=8, temperature=0.2, top_p=0.95, seed=0, top_k=5)["logprobs"] == 5
+    kw = vllm_engine.engine_kwargs(TeacherConfig(backend="vllm", model="/m", tokenizer="/t", tensor_parallel_size=4,
+                                                 dtype="bfloat16", max_model_len=4096))
+    assert kw == {"model": "/m", "tokenizer": "/t", "tensor_parallel_size": 4, "dtype": "bfloat16",
+                  "gpu_memory_utilization": 0.9, "seed": 0, "max_model_len": 4096}
+    # vLLM may add the sampled token as a (k+1)-th entry; exactly the top k are kept
+    lp = types.SimpleNamespace
+    assert vllm_engine.to_topk({5: lp(logprob=-0.1), 9: lp(logprob=-3.0), 2: lp(logprob=-1.0)}, 2) == [(5, -0.1), (2, -1.0)]
+
+
+def test_vllm_teacher_with_a_stand_in_engine(monkeypatch, ckpt):
+    """The whole VLLMTeacher path on a fake ``vllm`` module: token-id prompts in, Generations out."""
+    seen = {}
+
+    class LLM:
+        def __init__(self, **kw):
+            seen["engine"] = kw
+
+        def generate(self, prompts, params, use_tqdm):
+            seen["prompts"], seen["params"] = prompts, params
+            out = types.SimpleNamespace(text=" 7", token_ids=[30, 2], finish_reason="stop",
+                                        logprobs=[{30: -0.5, 31: -1.5}, {2: -0.1, 7: -2.0}])
+            return [types.SimpleNamespace(outputs=[out]) for _ in prompts]
+
+    monkeypatch.setitem(sys.modules, "vllm", types.SimpleNamespace(LLM=LLM, SamplingParams=lambda **kw: kw))
+    t = make_teacher(TeacherConfig(backend="vllm", model=str(ckpt)))
+    (g,) = t.generate(["What is 3 plus 4?"], signal="logit", top_k=2, max_new_tokens=4)
+    assert seen["prompts"] == [{"prompt_token_ids": lm.encode_prompts(t.tokenizer, [render_prompt("What is 3 plus 4?")])[0]}]
+    assert seen["params"]["logprobs"] == 2 and seen["params"]["max_tokens"] == 4
+    assert g == lm.Generation(" 7", (30, 2), 2, [[(30, -0.5), (31, -1.5)], [(2, -0.1), (7, -2.0)]], True)
+
+
+# --------------------------------------------------------------------------- openai client against the real server
+
+
+@pytest.fixture(scope="module")
+def server(ckpt):
+    """``python -m read.teachers.serve`` on a free localhost port (the CLI, for real)."""
+    proc = subprocess.Popen([sys.executable, "-m", "read.teachers.serve", "--model", str(ckpt), "--port", "0",
+                             "--name", "tiny", "--batch-size", "64", "--threads", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            cwd=Path(__file__).resolve().parents[1])
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("serving tiny on http://127.0.0.1:"), line
+        yield line.split(" on ", 1)[1].strip()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def client(url, **kw):
+    return make_teacher(TeacherConfig(backend="openai", model="tiny", base_url=url, batch_size=4, **kw))
+
+
+def test_openai_client_matches_hf_exactly_when_greedy(server, hf):
+    for signal, k in (("resp", 0), ("cot", 0), ("logit", 3)):
+        via_http = client(server).generate(PROMPTS, signal=signal, max_new_tokens=8, top_k=k)
+        local = hf.generate(PROMPTS, signal=signal, max_new_tokens=8, top_k=k)
+        assert [(g.text, g.token_ids, g.n_tokens, g.finished) for g in via_http] == \
+               [(g.text, g.token_ids, g.n_tokens, g.finished) for g in local]
+        if k:
+            for a, b in zip(via_http, local):
+                assert [[t for t, _ in s] for s in a.topk] == [[t for t, _ in s] for s in b.topk]
+                assert [lp for s in a.topk for _, lp in s] == pytest.approx([lp for s in b.topk for _, lp in s], abs=1e-6)
+
+
+def test_openai_concurrent_chunks_keep_the_input_order(server, hf):
+    gens = client(server, concurrency=3).generate(PROMPTS, max_new_tokens=6)
+    assert [g.text for g in gens] == [g.text for g in hf.generate(PROMPTS, max_new_tokens=6)]
+
+
+def test_server_speaks_the_openai_schema(server):
+    def call(method, path, body=None):
+        req = urllib.request.Request(server.rsplit("/v1", 1)[0] + path, method=method,
+                                     data=None if body is None else json.dumps(body).encode())
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read())
+
+    assert call("GET", "/v1/models")[1]["data"][0]["id"] == "tiny"
+    status, resp = call("POST", "/v1/completions", {"model": "tiny", "prompt": ["Q: What is 1 plus 2?\nA:"] * 2,
+                                                     "max_tokens": 4, "temperature": 0.7, "seed": 5, "logprobs": 2})
+    assert status == 200 and resp["object"] == "text_completion" and len(resp["choices"]) == 2
+    lp = resp["choices"][0]["logprobs"]
+    assert len(lp["tokens"]) == len(lp["token_logprobs"]) == len(lp["top_logprobs"]) == len(lp["text_offset"])
+    assert all(v <= 0 for v in lp["token_logprobs"]) and all(len(d) <= 2 for d in lp["top_logprobs"])
+    assert resp["usage"]["completion_tokens"] == sum(len(c["logprobs"]["tokens"]) for c in resp["choices"])
+    assert call("POST", "/v1/completions", {"model": "tiny", "prompt": "x", "stream": True})[0] == 400
+    assert call("POST", "/v1/completions", {"model": "tiny", "prompt": "x", "guided_json": {}})[0] == 400
+    assert call("POST", "/v1/completions", {"model": "other", "prompt": "x"})[0] == 404
+
+
+def test_client_error_status_fails_at_once_with_the_server_message(server):
+    t = make_teacher(TeacherConfig(backend="openai", model="not-served", base_url=server, max_retries=3, backoff_s=0))
+    with pytest.raises(ReadError, match="HTTP 404.*does not exist"):
+        t.generate(PROMPTS[:1], max_new_tokens=2)
+
+
+# --------------------------------------------------------------------------- openai client: retries and fallbacks
+
+
+class Scripted(BaseHTTPRequestHandler):
+    """Replies from a script of (status, body) and records requests."""
+
+    script: list
+    seen: list
+
+    def log_message(self, *a):
+        pass
+
+    def do_POST(self):
+        self.seen.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        status, body = self.script.pop(0) if len(self.script) > 1 else self.script[0]
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture
+def scripted():
+    servers = []
+
+    def start(script):
+        handler = type("H", (Scripted,), {"script": list(script), "seen": []})
+        srv = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        servers.append(srv)
+        return f"http://127.0.0.1:{srv.server_address[1]}/v1", handler.seen
+
+    yield start
+    for srv in servers:
+        srv.shutdown()
+        srv.server_close()
+
+
+OK = {"choices": [{"index": 0, "text": " 7", "finish_reason": "stop", "token_ids": [30, 2], "logprobs": None}]}
+
+
+def test_client_retries_429_and_5xx_then_succeeds(scripted):
+    url, seen = scripted([(503, {"error": "busy"}), (429, {"error": "slow down"}), (200, OK)])
+    (g,) = client(url, max_retries=2, backoff_s=0).generate(["q"], max_new_tokens=2)
+    assert len(seen) == 3 and g.token_ids == (30, 2) and g.n_tokens == 2 and g.finished
+    assert seen[0]["prompt"] == [render_prompt("q")] and seen[0]["return_token_ids"] is True
+
+
+def test_client_gives_up_after_max_retries(scripted):
+    url, seen = scripted([(500, {"error": "boom"})])
+    with pytest.raises(ReadError, match="no answer after 3 attempts.*HTTP 500"):
+        client(url, max_retries=2, backoff_s=0).generate(["q"], max_new_tokens=2)
+    assert len(seen) == 3
+
+
+def test_client_reports_an_unreachable_server():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    with pytest.raises(ReadError, match="no answer after 1 attempts"):
+        client(f"http://127.0.0.1:{port}/v1", max_retries=0).generate(["q"], max_new_tokens=2)
+
+
+def test_token_ids_from_token_id_strings_and_by_retokenising(ckpt):
+    tok = load_tokenizer(ckpt)
+    t = OpenAITeacher(TeacherConfig(backend="openai", model="m", base_url="http://x/v1", tokenizer=str(ckpt)))
+    g = t.to_generation({"text": " 7", "finish_reason": "stop", "logprobs": {
+        "tokens": ["token_id:30", "token_id:2"], "top_logprobs": [{"token_id:30": -0.1}, {"token_id:2": -0.2}]}}, 1)
+    assert g.token_ids == (30, 2) and g.topk == [[(30, -0.1)], [(2, -0.2)]]
+    # a server without ids (SGLang/TGI style): local re-tokenisation + EOS; the count is the server's
+    g = t.to_generation({"text": " 12", "finish_reason": "stop", "logprobs": {"tokens": [" ", "1", "2", ""]}}, 0)
+    assert g.token_ids == (*tok(" 12", add_special_tokens=False)["input_ids"], tok.eos_token_id) and g.n_tokens == 4
+    with pytest.raises(ReadError, match="exact token ids"):
+        t.to_generation({"text": " 12", "finish_reason": "length", "logprobs": {"tokens": ["a"], "top_logprobs": [{"a": -1}]}}, 1)
+
+
+def test_retokenize_mode_sends_no_vendor_fields(scripted):
+    url, seen = scripted([(200, OK)])
+    client(url, token_ids="retokenize").generate(["q"], max_new_tokens=2)
+    assert "return_token_ids" not in seen[0] and "return_tokens_as_token_ids" not in seen[0]
+
+
+def test_teacher_config_from_dict_rejects_unknown_keys():
+    assert TeacherConfig.from_dict({"backend": "openai", "model": "llama"}).tokenizer_dir == "llama"
+    with pytest.raises(ReadError, match=r"unknown key\(s\) \['tp'\]"):
+        TeacherConfig.from_dict({"model": "m", "tp": 4})

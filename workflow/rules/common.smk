@@ -1,0 +1,362 @@
+# Config validation, wildcard constraints, path helpers and every input function.
+# Rules only name these functions; no rule holds a lambda or builds a path by hand.
+import re
+
+import yaml
+from snakemake.utils import validate
+
+# Validation also fills in the schema's defaults.
+validate(config, schema="../schemas/config.schema.yaml")
+
+EXP = config["experiment"]
+TASKS = list(config["tasks"])
+METHODS = list(config["methods"])
+BUDGETS = [int(b) for b in config["budgets"]]
+SEEDS = [int(s) for s in config["seeds"]]
+N_INTERVALS = int(config["budget"]["n_intervals"])
+SHARDS = int(config["profiling"]["shards"])
+ARTEFACTS = list(config["tables"])
+# read.aggregate.report.ARTEFACTS: which artefacts also draw a figure.
+ARTEFACTS_WITH_PLOT = (
+    "budget_vs_score",
+    "capability_profile",
+    "transfer_matrix",
+    "spillover",
+    "ablations",
+    "allocation_schedule",
+)
+ARTEFACTS_TABLE_ONLY = ("equivalent_budget", "significance")
+
+# How each method uses the bandit (read.policies: `uses_bandit`, `adapts`; a test keeps
+# these in step). Bandit methods pre-fit it on the profiling interventions
+# (init/bandit.json); adaptive ones also refit it after every interval (i{k}/bandit.json).
+# The other methods never see a reward, so reward/bandit edits leave their runs alone.
+BANDIT_METHODS = (
+    "read",
+    "greedy",
+    "no_identifier",
+    "no_adaptation",
+    "no_spillover",
+    "grid",
+)
+ADAPTIVE_METHODS = ("read", "greedy", "no_identifier", "no_spillover")
+# read.policies.make_policy applies these itself; the workflow applies them to the params
+# too, so that editing kappa (beta) never reruns greedy (no_spillover) runs.
+BANDIT_OVERRIDES = {"greedy": {"kappa": 0.0}}
+REWARD_OVERRIDES = {"no_spillover": {"beta": 0.0}}
+
+MODEL_RES = config["resources"]["model"]
+PRETRAIN_RES = config["resources"]["pretrain"]
+CPU_ENV = "../../envs/cpu.yaml"
+GPU_ENV = "../../envs/gpu.yaml"
+# Model rules use the GPU environment (vllm) only where they get a GPU.
+MODEL_ENV = GPU_ENV if MODEL_RES["gpu"] > 0 else CPU_ENV
+PRETRAIN_ENV = GPU_ENV if PRETRAIN_RES["gpu"] > 0 else CPU_ENV
+
+
+def _load_task_cards(path):
+    with open(path, encoding="utf-8") as fh:
+        cards = (yaml.safe_load(fh) or {}).get("tasks") or {}
+    validate(cards, schema="../schemas/task_cards.schema.yaml")
+    missing = [t for t in TASKS if t not in cards]
+    if missing:
+        raise ValueError(
+            f"{path}: no task card for {missing}; add them under `tasks:` or fix config `tasks`"
+        )
+    return cards
+
+
+TASK_CARDS_FILE = config["task_cards"]
+TASK_CARDS = _load_task_cards(TASK_CARDS_FILE)
+
+
+def _alternatives(values):
+    return "|".join(re.escape(str(v)) for v in values)
+
+
+wildcard_constraints:
+    exp=re.escape(EXP),
+    task=_alternatives(TASKS),
+    method=_alternatives(METHODS),
+    budget=r"\d+",
+    seed=r"\d+",
+    k=r"[1-9]\d*",
+    shard=r"\d+",
+    model="teacher|student0",
+
+
+# ---- path helpers ------------------------------------------------------------------
+
+
+def setup_path(name):
+    """results/<experiment>/setup/<name>."""
+    return f"results/{EXP}/setup/{name}"
+
+
+def run_dir(wildcards):
+    """results/<experiment>/runs/{task}/{method}/B{budget}/seed{seed}."""
+    w = wildcards
+    return f"results/{EXP}/runs/{w.task}/{w.method}/B{w.budget}/seed{w.seed}"
+
+
+def _before(wildcards, name):
+    """``name`` from interval k-1 of this run, or from the run's init/ folder for k = 1."""
+    k = int(wildcards.k)
+    return f"{run_dir(wildcards)}/{'init' if k == 1 else f'i{k - 1}'}/{name}"
+
+
+def is_bandit_method(method):
+    return method in BANDIT_METHODS
+
+
+def is_adaptive(method):
+    return method in ADAPTIVE_METHODS
+
+
+# ---- targets -----------------------------------------------------------------------
+
+
+def setup_targets():
+    """Everything shared by the runs: models, reports, probe suite, s_0, r_tau, profiling."""
+    targets = [
+        setup_path("accuracy/teacher.json"),
+        setup_path("accuracy/student0.json"),
+        setup_path("probes.json"),
+        setup_path("s0_profile.json"),
+        setup_path("difficulty_scale.json"),
+        setup_path("teacher_profile.json"),
+    ]
+    for task in TASKS:
+        targets.append(setup_path(f"tasks/{task}/r_tau.json"))
+        targets.append(setup_path(f"tasks/{task}/s0_eval.json"))
+        if any(is_bandit_method(m) for m in METHODS):
+            targets += [
+                setup_path(f"interventions/{task}/seed{s}.jsonl") for s in SEEDS
+            ]
+    return targets
+
+
+def run_targets():
+    """final/eval.json of every run in the grid tasks x methods x budgets x seeds."""
+    return [
+        f"results/{EXP}/runs/{t}/{m}/B{b}/seed{s}/final/eval.json"
+        for t in TASKS
+        for m in METHODS
+        for b in BUDGETS
+        for s in SEEDS
+    ]
+
+
+def table_targets():
+    """Every table (csv, md, tex) and figure (png, pdf) config `tables` asks for."""
+    targets = []
+    for name in ARTEFACTS:
+        targets += [
+            f"results/{EXP}/tables/{name}.{ext}" for ext in ("csv", "md", "tex")
+        ]
+        if name in ARTEFACTS_WITH_PLOT:
+            targets += [f"results/{EXP}/plots/{name}.{ext}" for ext in ("png", "pdf")]
+    return targets
+
+
+def final_targets():
+    return setup_targets() + run_targets() + table_targets()
+
+
+# ---- setup inputs and params -------------------------------------------------------
+
+
+def model_dir(wildcards):
+    """The checkpoint an accuracy report is about: setup/teacher or setup/student0."""
+    return setup_path(wildcards.model)
+
+
+def world_model_params(role):
+    """Architecture + pretraining config of the embedded teacher or student."""
+    return {
+        "spec": config["world"][role]["spec"],
+        "pretrain": config["world"][role]["pretrain"],
+    }
+
+
+def task_requirement(wildcards):
+    return TASK_CARDS[wildcards.task]["requirement"]
+
+
+def task_card_where(wildcards):
+    return f"{TASK_CARDS_FILE}: tasks.{wildcards.task}.requirement"
+
+
+def interventions_shards(wildcards):
+    return [
+        setup_path(
+            f"interventions/{wildcards.task}/seed{wildcards.seed}/shard{j}.jsonl"
+        )
+        for j in range(SHARDS)
+    ]
+
+
+# ---- interval inputs ---------------------------------------------------------------
+
+
+def r_tau_file(wildcards):
+    return setup_path(f"tasks/{wildcards.task}/r_tau.json")
+
+
+def prev_student(wildcards):
+    """S_{k-1}: the setup's S0 for k = 1, else the previous interval's checkpoint."""
+    k = int(wildcards.k)
+    return setup_path("student0") if k == 1 else _before(wildcards, "student")
+
+
+def prev_profile(wildcards):
+    """s_{k-1}: the setup's S0 profile for k = 1, else the previous interval's profile."""
+    k = int(wildcards.k)
+    return (
+        setup_path("s0_profile.json") if k == 1 else _before(wildcards, "profile.json")
+    )
+
+
+def prev_ledger(wildcards):
+    return _before(wildcards, "ledger.json")
+
+
+def prev_bandit(wildcards):
+    return _before(wildcards, "bandit.json")
+
+
+def interventions_file(wildcards):
+    return setup_path(f"interventions/{wildcards.task}/seed{wildcards.seed}.jsonl")
+
+
+def init_ledger_inputs(wildcards):
+    """Bandit methods record their profiling tokens (reported outside B) in the ledger."""
+    if is_bandit_method(wildcards.method):
+        return {"interventions": interventions_file(wildcards)}
+    return {}
+
+
+def allocate_inputs(wildcards):
+    """State before interval k. Adaptive methods read the previous bandit state; the
+    other bandit methods (grid, no_adaptation) the pre-fit one at k = 1 and then keep
+    their first choice, the previous allocation."""
+    k = int(wildcards.k)
+    inputs = {
+        "r_tau": r_tau_file(wildcards),
+        "profile": prev_profile(wildcards),
+        "ledger": prev_ledger(wildcards),
+    }
+    if k > 1:
+        inputs["prev_allocation"] = _before(wildcards, "allocation.json")
+    if is_adaptive(wildcards.method) or (is_bandit_method(wildcards.method) and k == 1):
+        inputs["bandit"] = prev_bandit(wildcards)
+    return inputs
+
+
+def init_bandit_inputs(wildcards):
+    return {
+        "interventions": interventions_file(wildcards),
+        "r_tau": r_tau_file(wildcards),
+    }
+
+
+def last_interval(wildcards, name):
+    return f"{run_dir(wildcards)}/i{N_INTERVALS}/{name}"
+
+
+def final_inputs(wildcards):
+    inputs = {
+        "student": last_interval(wildcards, "student"),
+        "ledger": last_interval(wildcards, "ledger.json"),
+        # not read by evaluate: keeps s_N (the last probe profile) part of every run
+        "profile": last_interval(wildcards, "profile.json"),
+        "initial": setup_path(f"tasks/{wildcards.task}/s0_eval.json"),
+        "base": setup_path("student0"),
+        "tokenizer": setup_path("tokenizer"),
+    }
+    if is_adaptive(wildcards.method):
+        # not read by evaluate; keeps the last bandit update part of every run
+        inputs["bandit"] = last_interval(wildcards, "bandit.json")
+    return inputs
+
+
+# ---- interval params ---------------------------------------------------------------
+
+
+def budget_params(wildcards):
+    """BudgetConfig fields for this run: B from the path, the rest from `budget:`."""
+    return {**config["budget"], "total_tokens": int(wildcards.budget)}
+
+
+def bandit_params(wildcards):
+    """`bandit:` for bandit methods; None for the others, which never read it."""
+    if not is_bandit_method(wildcards.method):
+        return None
+    return {**config["bandit"], **BANDIT_OVERRIDES.get(wildcards.method, {})}
+
+
+def reward_params(wildcards):
+    """`reward:` for bandit methods; None for the others, which never see a reward."""
+    if not is_bandit_method(wildcards.method):
+        return None
+    return {**config["reward"], **REWARD_OVERRIDES.get(wildcards.method, {})}
+
+
+def dev_params(wildcards):
+    """Dev utility for calibration: adaptive methods at checkpoint intervals, else None."""
+    every = int(config["calibration"]["every"])
+    if not is_adaptive(wildcards.method) or every == 0 or int(wildcards.k) % every:
+        return None
+    ev = config["evaluation"]
+    return {"task": wildcards.task, "n_dev": ev["n_dev"], "eval_seed": ev["seed"]}
+
+
+def run_key(wildcards):
+    """The run's coordinates, written into final/eval.json."""
+    w = wildcards
+    return {
+        "task": w.task,
+        "method": w.method,
+        "budget": int(w.budget),
+        "seed": int(w.seed),
+    }
+
+
+def seed_of(wildcards):
+    return int(wildcards.seed)
+
+
+def k_of(wildcards):
+    return int(wildcards.k)
+
+
+def shard_of(wildcards):
+    return int(wildcards.shard)
+
+
+# ---- aggregation ---------------------------------------------------------------------
+
+
+def artefact_inputs(wildcards):
+    """The runs an artefact summarises, plus the extra files its writer reads."""
+    if wildcards.artefact == "allocation_schedule":
+        runs = [
+            f"{path.rsplit('/final/', 1)[0]}/i{k}/allocation.json"
+            for path in run_targets()
+            for k in range(1, N_INTERVALS + 1)
+        ]
+    else:
+        runs = run_targets()
+    inputs = {"runs": runs}
+    if wildcards.artefact == "capability_profile":
+        inputs["teacher_profile"] = setup_path("teacher_profile.json")
+    if wildcards.artefact == "spillover":
+        inputs["requirements"] = [setup_path(f"tasks/{t}/r_tau.json") for t in TASKS]
+    return inputs
+
+
+def artefact_options(wildcards):
+    """Writer options from the config (files come through artefact_inputs)."""
+    if wildcards.artefact == "spillover":
+        return {"top_k": int(config["reward"].get("top_k", 3))}
+    return {}

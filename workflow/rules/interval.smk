@@ -1,0 +1,180 @@
+# One run = results/<experiment>/runs/{task}/{method}/B{budget}/seed{seed}/, a chain of
+# per-interval targets. init/ holds the empty ledger and (bandit methods) the bandit
+# pre-fit on the profiling interventions; interval k reads what interval k-1 wrote:
+#   i{k}/allocation.json  w_k      <- policy(state_{k-1}, s_{k-1}, r_tau, ledger_{k-1})
+#   i{k}/batch.jsonl      data     <- teacher on templates sampled by w_k (+ manifest.json)
+#   i{k}/student/         S_k      <- S_{k-1} trained on the batch (+ ledger.json)
+#   i{k}/profile.json     s_k      <- probes(S_k); dev utility at calibration checkpoints
+#   i{k}/bandit.json      state_k  <- reward(s_{k-1}, s_k, r_tau, cost) observed, refit
+#                                     (adaptive bandit methods only)
+
+
+rule init_ledger:
+    input:
+        unpack(init_ledger_inputs),
+    output:
+        "results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/init/ledger.json",
+    log:
+        "results/{exp}/logs/runs/{task}/{method}/B{budget}/seed{seed}/init_ledger.log",
+    localrule: True
+    conda:
+        CPU_ENV
+    params:
+        budget=budget_params,
+    script:
+        "../scripts/init_ledger.py"
+
+
+rule init_bandit:
+    input:
+        unpack(init_bandit_inputs),
+    output:
+        "results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/init/bandit.json",
+    log:
+        "results/{exp}/logs/runs/{task}/{method}/B{budget}/seed{seed}/init_bandit.log",
+    localrule: True
+    conda:
+        CPU_ENV
+    params:
+        method="{method}",
+        budget=budget_params,
+        bandit=bandit_params,
+        reward=reward_params,
+        seed=seed_of,
+    script:
+        "../scripts/init_bandit.py"
+
+
+rule allocate:
+    input:
+        unpack(allocate_inputs),
+    output:
+        "results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/allocation.json",
+    log:
+        "results/{exp}/logs/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/allocate.log",
+    localrule: True
+    conda:
+        CPU_ENV
+    params:
+        method="{method}",
+        k=k_of,
+        bandit=bandit_params,
+        reward=reward_params,
+        seed=seed_of,
+    script:
+        "../scripts/allocate.py"
+
+
+rule generate:
+    input:
+        allocation="results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/allocation.json",
+        ledger=prev_ledger,
+        teacher="results/{exp}/setup/teacher",
+        tokenizer="results/{exp}/setup/tokenizer",
+        scale="results/{exp}/setup/difficulty_scale.json",
+    output:
+        batch="results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/batch.jsonl",
+        manifest="results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/manifest.json",
+    log:
+        "results/{exp}/logs/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/generate.log",
+    benchmark:
+        "results/{exp}/benchmarks/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/generate.tsv"
+    conda:
+        MODEL_ENV
+    threads: MODEL_RES["threads"]
+    resources:
+        gpu=MODEL_RES["gpu"],
+        mem_mb=MODEL_RES["mem_mb"],
+        runtime=MODEL_RES["runtime"],
+    params:
+        k=k_of,
+        n_intervals=N_INTERVALS,
+        generation=config["generation"],
+        teacher=config["teacher"],
+        seed=seed_of,
+    script:
+        "../scripts/generate.py"
+
+
+rule train:
+    input:
+        base="results/{exp}/setup/student0",
+        student=prev_student,
+        batch="results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/batch.jsonl",
+        manifest="results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/manifest.json",
+        ledger=prev_ledger,
+        tokenizer="results/{exp}/setup/tokenizer",
+    output:
+        student=directory(
+            "results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/student"
+        ),
+        ledger="results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/ledger.json",
+    log:
+        "results/{exp}/logs/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/train.log",
+    benchmark:
+        "results/{exp}/benchmarks/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/train.tsv"
+    conda:
+        MODEL_ENV
+    threads: MODEL_RES["threads"]
+    resources:
+        gpu=MODEL_RES["gpu"],
+        mem_mb=MODEL_RES["mem_mb"],
+        runtime=MODEL_RES["runtime"],
+    params:
+        k=k_of,
+        student=config["student"],
+        seed=seed_of,
+    script:
+        "../scripts/train.py"
+
+
+rule probe:
+    input:
+        base="results/{exp}/setup/student0",
+        model="results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/student",
+        suite="results/{exp}/setup/probes.json",
+        tokenizer="results/{exp}/setup/tokenizer",
+    output:
+        "results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/profile.json",
+    log:
+        "results/{exp}/logs/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/probe.log",
+    benchmark:
+        "results/{exp}/benchmarks/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/probe.tsv"
+    conda:
+        MODEL_ENV
+    threads: MODEL_RES["threads"]
+    resources:
+        gpu=MODEL_RES["gpu"],
+        mem_mb=MODEL_RES["mem_mb"],
+        runtime=MODEL_RES["runtime"],
+    params:
+        batch_size=config["probes"]["batch_size"],
+        dev=dev_params,
+    script:
+        "../scripts/probe.py"
+
+
+rule update_bandit:
+    input:
+        bandit=prev_bandit,
+        allocation="results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/allocation.json",
+        prev_profile=prev_profile,
+        profile="results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/profile.json",
+        ledger="results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/ledger.json",
+        r_tau="results/{exp}/setup/tasks/{task}/r_tau.json",
+        initial="results/{exp}/setup/tasks/{task}/s0_eval.json",
+    output:
+        "results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/bandit.json",
+    log:
+        "results/{exp}/logs/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/update_bandit.log",
+    localrule: True
+    conda:
+        CPU_ENV
+    params:
+        method="{method}",
+        k=k_of,
+        bandit=bandit_params,
+        reward=reward_params,
+        seed=seed_of,
+    script:
+        "../scripts/update_bandit.py"

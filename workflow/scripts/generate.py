@@ -1,0 +1,19 @@
+"""Interval k's teacher data: templates sampled by w_k within the gen-token share (rule generate)."""
+
+import logging
+import sys
+
+from read.io import write_json, write_jsonl
+
+try:
+    from read.interval import generate_batch
+except ImportError:  # TEMPORARY until read/interval.py lands: its proposed text is interim_interval.py
+    sys.path.insert(0, snakemake.scriptdir)
+    from interim_interval import generate_batch
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+p, i, o = snakemake.params, snakemake.input, snakemake.output
+rows, manifest = generate_batch(i.allocation, i.teacher, i.tokenizer, i.ledger, i.scale, k=p.k,
+                                n_intervals=p.n_intervals, generation=p.generation, teacher=p.teacher, seed=p.seed)
+write_jsonl(o.batch, rows)
+write_json(o.manifest, manifest)
