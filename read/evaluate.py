@@ -15,7 +15,6 @@ pass@1, function-call match) is a separate backend and not part of the embedded 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -65,14 +64,6 @@ def evaluate_student(model, tokenizer, task: str, *, n_test: int, n_per_capabili
         profile["acc"][cap], profile["ll"][cap], profile["n"][cap] = s["em"], s["ll"], s["n"]
     return {"task": task, "task_score": task_scores["em"], "task_ll": task_scores["ll"], "n_test": task_scores["n"],
             "profile": profile}
-
-
-def evaluate_checkpoint(base_dir: str | os.PathLike, ckpt_dir: str | os.PathLike | None, task: str, **kw) -> dict:
-    """Load a student (base, full checkpoint or base + LoRA adapter) and :func:`evaluate_student` it."""
-    from read.students.checkpoint import load_student
-
-    model, tok = load_student(base_dir, ckpt_dir)
-    return evaluate_student(model, tok, task, **kw)
 
 
 def dev_utility(model, tokenizer, task: str, *, n_dev: int, eval_seed: int, batch_size: int = 64) -> float:

@@ -7,9 +7,16 @@ import json
 
 import pytest
 
-from read.aggregate import (artefact_paths, collect_runs, write_all, write_artefact, write_budget_vs_score,
-                            write_capability_profile, write_transfer_matrix)
-from read.aggregate import plots
+from read.aggregate import (
+    artefact_paths,
+    collect_runs,
+    plots,
+    write_all,
+    write_artefact,
+    write_budget_vs_score,
+    write_capability_profile,
+    write_transfer_matrix,
+)
 from read.aggregate import tables as tb
 from read.aggregate.figures import style
 from read.capabilities import CAPABILITIES

@@ -16,7 +16,17 @@ from read.capabilities import CAPABILITIES
 from read.embedded import generators
 from read.embedded.spec import NEST_RATE, PREFIXES, SPEC, TIER_PROBS, TIERS
 from read.embedded.values import (
-    ATTRIBUTES, COLORS, DAYS, VOCAB, WORDS, cities, entities, facts, names, number_word, word_numbers,
+    ATTRIBUTES,
+    COLORS,
+    DAYS,
+    VOCAB,
+    WORDS,
+    cities,
+    entities,
+    facts,
+    names,
+    number_word,
+    word_numbers,
 )
 from read.errors import ReadError
 from read.prompting import exact_match, normalise, render_prompt
@@ -65,7 +75,7 @@ def test_items_are_well_formed(cap):
         assert set(item.features) == set(E.difficulty_features(cap))
         assert (item.inner is None) == (item.scratch is None) == (item.features["nested"] == 0)
         if item.inner is not None:
-            assert f"[" in item.prompt and item.response() == f" {item.scratch} => {item.answer}"
+            assert "[" in item.prompt and item.response() == f" {item.scratch} => {item.answer}"
             assert item.template.split("[")[1].rstrip("]") in SPEC[item.inner].templates
         else:
             assert item.response() == f" {item.answer}"

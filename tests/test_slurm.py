@@ -15,7 +15,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from test_workflow import make_workdir, smk, tiny_args
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]

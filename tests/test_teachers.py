@@ -25,8 +25,11 @@ from read.embedded.models import ModelSpec, build_model  # noqa: E402
 from read.embedded.tokenizer import load_tokenizer, train_tokenizer  # noqa: E402
 from read.errors import ReadError  # noqa: E402
 from read.prompting import render_prompt  # noqa: E402
-from read.teachers import TeacherConfig, make_teacher  # noqa: E402
-from read.teachers import vllm_engine  # noqa: E402
+from read.teachers import (  # noqa: E402
+    TeacherConfig,
+    make_teacher,
+    vllm_engine,  # noqa: E402
+)
 from read.teachers.openai_api import OpenAITeacher  # noqa: E402
 
 PAIRS = [(a, b) for a in range(12) for b in range(12)]

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from test_workflow import BIN, SNAKEFILE, make_workdir, smk, tiny_args
 
 pytestmark = pytest.mark.slow

@@ -15,10 +15,22 @@ inside functions, so ``import read.aggregate`` stays cheap):
 """
 
 from read.aggregate.collect import collect_allocations, collect_profiles, collect_runs
-from read.aggregate.report import (ARTEFACTS, WRITERS, artefact_paths, budget_vs_score_report, write_ablations,
-                                   write_all, write_allocation_schedule, write_artefact, write_budget_vs_score,
-                                   write_capability_profile, write_equivalent_budget, write_significance,
-                                   write_spillover, write_transfer_matrix)
+from read.aggregate.report import (
+                                   ARTEFACTS,
+                                   WRITERS,
+                                   artefact_paths,
+                                   budget_vs_score_report,
+                                   write_ablations,
+                                   write_all,
+                                   write_allocation_schedule,
+                                   write_artefact,
+                                   write_budget_vs_score,
+                                   write_capability_profile,
+                                   write_equivalent_budget,
+                                   write_significance,
+                                   write_spillover,
+                                   write_transfer_matrix,
+)
 
 __all__ = ["ARTEFACTS", "WRITERS", "artefact_paths", "budget_vs_score_report", "collect_allocations",
            "collect_profiles", "collect_runs", "write_ablations", "write_all", "write_allocation_schedule",

@@ -8,8 +8,17 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from read.aggregate.collect import ABLATIONS, is_onehot, onehot_target, sort_rows
-from read.aggregate.render import (DECIMALS, UNITS, Section, format_mean_std, format_p, format_signed,
-                                   format_tokens, method_label, metric_label)
+from read.aggregate.render import (
+    DECIMALS,
+    UNITS,
+    Section,
+    format_mean_std,
+    format_p,
+    format_signed,
+    format_tokens,
+    method_label,
+    metric_label,
+)
 from read.aggregate.stats import holm, mean_std, stars, tokens_to_match, welch_t, welch_t_from_stats
 from read.aggregate.tables import SUMMARY, _empty, metric_values, profile_deltas, summarise
 from read.capabilities import CAPABILITIES, INDEX, SHORT

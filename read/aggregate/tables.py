@@ -14,8 +14,17 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from read.aggregate.collect import ABLATIONS, is_onehot, onehot_target, sort_rows
-from read.aggregate.render import (DECIMALS, SCALE, UNITS, Section, format_mean_std, format_signed,
-                                   format_tokens, method_label, metric_label)
+from read.aggregate.render import (
+    DECIMALS,
+    SCALE,
+    UNITS,
+    Section,
+    format_mean_std,
+    format_signed,
+    format_tokens,
+    method_label,
+    metric_label,
+)
 from read.aggregate.stats import mean_std
 from read.capabilities import CAPABILITIES, SHORT, check_capability
 

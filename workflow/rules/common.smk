@@ -131,7 +131,9 @@ def setup_targets():
         targets.append(setup_path(f"tasks/{task}/s0_eval.json"))
         if any(is_bandit_method(m) for m in METHODS):
             targets += [
-                setup_path(f"interventions/{task}/seed{s}.jsonl") for s in SEEDS
+                setup_path(f"interventions/{task}/seed{s}{ext}")
+                for s in SEEDS
+                for ext in (".jsonl", ".validity.json")
             ]
     return targets
 
@@ -281,6 +283,11 @@ def final_inputs(wildcards):
 
 
 # ---- interval params ---------------------------------------------------------------
+
+
+def profiling_interval_tokens(wildcards):
+    """Cost unit for scoring interventions: one intervention's tokens (cost ~ 1 each)."""
+    return int(config["profiling"]["tokens"])
 
 
 def budget_params(wildcards):

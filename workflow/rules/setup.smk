@@ -213,6 +213,7 @@ rule profile_interventions:
         s0_profile="results/{exp}/setup/s0_profile.json",
         r_tau="results/{exp}/setup/tasks/{task}/r_tau.json",
         scale="results/{exp}/setup/difficulty_scale.json",
+        s0_eval="results/{exp}/setup/tasks/{task}/s0_eval.json",
     output:
         "results/{exp}/setup/interventions/{task}/seed{seed}/shard{shard}.jsonl",
     log:
@@ -236,6 +237,7 @@ rule profile_interventions:
         student=config["student"],
         teacher=config["teacher"],
         budget=config["budget"],
+        evaluation=config["evaluation"],
         batch_size=config["probes"]["batch_size"],
     script:
         "../scripts/profile_interventions.py"
@@ -253,6 +255,24 @@ rule merge_interventions:
         CPU_ENV
     script:
         "../scripts/merge_interventions.py"
+
+
+rule reward_validity:
+    input:
+        interventions="results/{exp}/setup/interventions/{task}/seed{seed}.jsonl",
+        r_tau="results/{exp}/setup/tasks/{task}/r_tau.json",
+    output:
+        "results/{exp}/setup/interventions/{task}/seed{seed}.validity.json",
+    log:
+        "results/{exp}/logs/setup/interventions/{task}/seed{seed}/validity.log",
+    localrule: True
+    conda:
+        CPU_ENV
+    params:
+        reward=config["reward"],
+        interval_tokens=profiling_interval_tokens,
+    script:
+        "../scripts/reward_validity.py"
 
 
 rule difficulty_scale:

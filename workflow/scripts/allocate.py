@@ -1,15 +1,9 @@
 """w_k from the method's policy (rule allocate)."""
 
 import logging
-import sys
 
+from read.interval import allocate
 from read.io import write_json
-
-try:
-    from read.interval import allocate
-except ImportError:  # TEMPORARY until read/interval.py lands: its proposed text is interim_interval.py
-    sys.path.insert(0, snakemake.scriptdir)
-    from interim_interval import allocate
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
 p, i = snakemake.params, snakemake.input

@@ -1,15 +1,9 @@
 """final/eval.json: task score and test-split profile after the last interval (rule evaluate)."""
 
 import logging
-import sys
 
+from read.interval import evaluate_run
 from read.io import write_json
-
-try:
-    from read.interval import evaluate_run
-except ImportError:  # TEMPORARY until read/interval.py lands: its proposed text is interim_interval.py
-    sys.path.insert(0, snakemake.scriptdir)
-    from interim_interval import evaluate_run
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
 i = snakemake.input

@@ -1,15 +1,9 @@
 """Interval k's teacher data: templates sampled by w_k within the gen-token share (rule generate)."""
 
 import logging
-import sys
 
+from read.interval import generate_batch
 from read.io import write_json, write_jsonl
-
-try:
-    from read.interval import generate_batch
-except ImportError:  # TEMPORARY until read/interval.py lands: its proposed text is interim_interval.py
-    sys.path.insert(0, snakemake.scriptdir)
-    from interim_interval import generate_batch
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
 p, i, o = snakemake.params, snakemake.input, snakemake.output

@@ -1,15 +1,9 @@
 """The method's bandit pre-fit on the profiling interventions, before interval 1 (rule init_bandit)."""
 
 import logging
-import sys
 
+from read.interval import init_bandit
 from read.io import write_json
-
-try:
-    from read.interval import init_bandit
-except ImportError:  # TEMPORARY until read/interval.py lands: its proposed text is interim_interval.py
-    sys.path.insert(0, snakemake.scriptdir)
-    from interim_interval import init_bandit
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
 p, i = snakemake.params, snakemake.input

@@ -2,15 +2,9 @@
 (rules probe_s0, probe_teacher, probe); at dev checkpoints also the task's dev utility."""
 
 import logging
-import sys
 
+from read.interval import probe
 from read.io import write_json
-
-try:
-    from read.interval import probe
-except ImportError:  # TEMPORARY until read/interval.py lands: its proposed text is interim_interval.py
-    sys.path.insert(0, snakemake.scriptdir)
-    from interim_interval import probe
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
 i, p = snakemake.input, snakemake.params

@@ -1,15 +1,9 @@
 """Bandit state_k: interval k's reward observed and the ensemble refit (rule update_bandit)."""
 
 import logging
-import sys
 
+from read.interval import update_bandit
 from read.io import write_json
-
-try:
-    from read.interval import update_bandit
-except ImportError:  # TEMPORARY until read/interval.py lands: its proposed text is interim_interval.py
-    sys.path.insert(0, snakemake.scriptdir)
-    from interim_interval import update_bandit
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
 p, i = snakemake.params, snakemake.input

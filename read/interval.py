@@ -1,10 +1,9 @@
-"""TEMPORARY: the proposed ``read/interval.py``, one function per workflow step.
+"""One function per workflow step: the glue between files and the read library.
 
-The workflow's scripts import these names from ``read.interval``. They fall back to this
-file only while that module does not exist. It imports no Snakemake and takes plain
-values and paths, so it can move into ``read/`` unchanged; delete this file when it has.
-Method semantics live in :mod:`read.policies` (``make_policy``); this file only wires files
-to it.
+Each workflow script calls one of these functions; :mod:`read.run` calls the same ones
+from plain Python. They take plain values and paths (config sections arrive as mappings)
+and return what the rule writes. Method semantics live in :mod:`read.policies`
+(``make_policy``); this module only wires files to it.
 
 Steps:
 
@@ -118,7 +117,7 @@ def probe(base_dir, ckpt_dir, suite, tokenizer_dir, *, batch_size: int = 64, dev
     """The probe profile ``{"ll", "acc", "n"}``; with ``dev`` ({task, n_dev, eval_seed}) also
     ``"dev_utility"``, the task's dev-split gold log-likelihood (for calibration)."""
     from read.evaluate import dev_utility
-    from read.probes import probe_profile, load_suite
+    from read.probes import load_suite, probe_profile
     from read.students.checkpoint import load_student
 
     model, tok = load_student(base_dir, ckpt_dir, tokenizer_dir=tokenizer_dir)
@@ -147,21 +146,27 @@ def evaluate_model(base_dir, tokenizer_dir, *, task: str, evaluation: Mapping[st
     return _evaluation(base_dir, None, tokenizer_dir, task, evaluation)
 
 
-def profile_interventions(teacher_dir, student_dir, tokenizer_dir, suite, s0_profile, r_tau, scale, *, task: str,
-                          seed: int, shard: int, n_shards: int, profiling: Mapping[str, Any], generation: Cfg,
-                          student: Cfg, teacher: Cfg, budget: Mapping[str, Any], batch_size: int = 64,
+def profile_interventions(teacher_dir, student_dir, tokenizer_dir, suite, s0_profile, r_tau, scale, s0_eval, *,
+                          task: str, seed: int, shard: int, n_shards: int, profiling: Mapping[str, Any],
+                          generation: Cfg, student: Cfg, teacher: Cfg, budget: Mapping[str, Any],
+                          evaluation: Mapping[str, Any], batch_size: int = 64,
                           threads: int | None = None) -> list[dict]:
     """Short distillations from S0 under random sparse allocations (this shard's share).
 
     Intervention i (i = shard, shard + n_shards, ...) draws ``profiling.capabilities``
     capabilities and Dirichlet(1) weights from ``rng_for(seed, "profiling", task, i)``,
     generates ``gen_fraction`` of ``profiling.tokens`` with the teacher, trains S0 on the
-    rest and probes the result. Rewards are computed later, per method, by
+    rest and probes the result. Each record also holds ``delta_u`` = U(S^m) − U(S0), the
+    task's dev-split utility change (``s0_eval`` holds U(S0)); it trains the requirement
+    identifier later and measures how well the proxy reward predicts task gain
+    (:func:`reward_validity`). Rewards are computed later, per method, by
     ``Policy.new_bandit``.
     """
     from read.bandit import initial_context
     from read.embedded.tokenizer import load_tokenizer
-    from read.probes import profile_checkpoint
+    from read.evaluate import dev_utility
+    from read.probes import load_suite, probe_profile
+    from read.students.checkpoint import load_student
     from read.students.train import train_on_batch
     from read.templates import make_pool
 
@@ -172,6 +177,8 @@ def profile_interventions(teacher_dir, student_dir, tokenizer_dir, suite, s0_pro
     pool = make_pool("embedded", scale=str(scale))
     cfg = _student_cfg(student, threads)
     tok = load_tokenizer(tokenizer_dir)
+    probe_items = load_suite(suite)
+    u0 = float(read_json(s0_eval)["dev_utility"])
     rows = []
     with _teacher(teacher_dir, tokenizer_dir, teacher) as t:
         for i in range(shard, profiling["n_interventions"], n_shards):
@@ -184,14 +191,42 @@ def profile_interventions(teacher_dir, student_dir, tokenizer_dir, suite, s0_pro
                 rep = train_on_batch(student_dir, None, batch, Path(tmp) / "ckpt", cfg, int(rng.integers(2**31)),
                                      profiling["tokens"] - spent, signal=gen_cfg["signal"],
                                      tokenizer_dir=tokenizer_dir, teacher_tokenizer=tokenizer_dir)
-                prof = profile_checkpoint(student_dir, Path(tmp) / "ckpt", suite, tokenizer_dir=tokenizer_dir,
-                                          batch_size=batch_size, accuracy=False)
+                model, mtok = load_student(student_dir, Path(tmp) / "ckpt", tokenizer_dir=tokenizer_dir)
+                prof = probe_profile(model, mtok, probe_items, batch_size, accuracy=False)
+                u1 = dev_utility(model, mtok, task, n_dev=evaluation.get("n_dev", 64),
+                                 eval_seed=evaluation.get("seed", 0), batch_size=batch_size)
             s1 = np.array([prof["ll"][c] for c in CAPABILITIES])
             rows.append({"i": i, "w": to_mapping(w), "context": ctx, "s0": to_mapping(s0), "s1": to_mapping(s1),
-                         "delta_s": to_mapping(s1 - s0), "tokens": spent + rep.train_tokens,
+                         "delta_s": to_mapping(s1 - s0), "delta_u": u1 - u0, "tokens": spent + rep.train_tokens,
                          "token_counts": {"gen": spent, "train": rep.train_tokens, "prompt": prompt_tokens}})
-            log.info("intervention %d: w=%s, mean delta_s %.4f", i, np.round(w, 3).tolist(), float(np.mean(s1 - s0)))
+            log.info("intervention %d: w=%s, mean delta_s %.4f, delta_u %.4f", i, np.round(w, 3).tolist(),
+                     float(np.mean(s1 - s0)), u1 - u0)
     return rows
+
+
+def reward_validity(interventions, r_tau, *, reward: Mapping[str, Any], interval_tokens: int) -> dict:
+    """How well the proxy reward R = r·Δs − β·Spill − λ·cost predicts the dev-task gain ΔU.
+
+    Pearson and Spearman over the profiling interventions of one task and seed
+    (``read.bandit.reward_validity``), with the reward terms that went in. A low or
+    negative correlation warns that the probe reward points away from the task: the
+    dev-checkpoint calibration then matters (science.md).
+    """
+    from read.bandit import reward_validity as correlate
+    from read.reward import RewardConfig, profile_vector, reward_terms
+
+    cfg = RewardConfig(**reward)
+    r = _r_tau(r_tau)
+    records = read_jsonl(interventions, required=("delta_s", "delta_u", "tokens"))
+    scored = []
+    for row in records:
+        delta_s = profile_vector(row["delta_s"], f"{interventions}: delta_s")
+        terms = reward_terms(r, delta_s, row["tokens"] / interval_tokens, cfg)
+        scored.append({**row, "reward": terms.reward})
+    out = correlate(scored, str(interventions))
+    out["reward"] = dict(reward)
+    out["mean_delta_u"] = float(np.mean([row["delta_u"] for row in records])) if records else None
+    return out
 
 
 # ---- per run: ledger and bandit -----------------------------------------------------------
