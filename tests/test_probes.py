@@ -31,12 +31,8 @@ class Probe:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models on a shared 2-core box: one torch thread is ~10x faster than two contended ones."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def one_thread(one_torch_thread):
+    """Every test here runs with one torch thread (see conftest)."""
 
 
 @pytest.fixture(scope="module")

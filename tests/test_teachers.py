@@ -37,14 +37,8 @@ PROMPTS = [f"What is {a} plus {b}?" for a, b in PAIRS[::13]]
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models on a shared 2-core box: one torch thread is ~10x faster than two contended ones."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def one_thread(one_torch_thread):
+    """Every test here runs with one torch thread (see conftest)."""
 
 
 @pytest.fixture(scope="module")

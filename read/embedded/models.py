@@ -11,6 +11,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from read.config import from_mapping
 from read.errors import bad_input
 from read.io import atomic_path
 from read.rng import torch_seed_for
@@ -50,10 +51,7 @@ class ModelSpec:
 
     @classmethod
     def from_dict(cls, d: dict, where: str = "model spec") -> ModelSpec:
-        unknown = sorted(set(d) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise bad_input(where, f"unknown key(s) {unknown}", f"use only {sorted(cls.__dataclass_fields__)}")
-        return cls(**d)
+        return from_mapping(cls, d, where)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from read.capabilities import INDEX
+from read.config import from_mapping
 from read.errors import bad_input
 from read.io import read_json, read_jsonl
 from read.rng import torch_seed_for
@@ -83,10 +84,7 @@ class StudentConfig:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], where: str = "student") -> StudentConfig:
         """Build from a config mapping; unknown keys are an error listing the valid ones."""
-        unknown = sorted(set(d) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise bad_input(where, f"unknown key(s) {unknown}", f"use only {sorted(cls.__dataclass_fields__)}")
-        return cls(**d)
+        return from_mapping(cls, d, where)
 
     def train_config(self, max_train_tokens: int):
         from read.lm import TrainConfig

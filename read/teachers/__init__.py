@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from read.config import from_mapping
 from read.errors import bad_input
 from read.prompting import render_prompt
 
@@ -98,10 +99,7 @@ class TeacherConfig:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], where: str = "teacher") -> TeacherConfig:
         """Build from a config mapping; unknown keys are an error listing the valid ones."""
-        unknown = sorted(set(d) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise bad_input(where, f"unknown key(s) {unknown}", f"use only {sorted(cls.__dataclass_fields__)}")
-        return cls(**d)
+        return from_mapping(cls, d, where)
 
 
 def check_request(signal: str, max_new_tokens: int, temperature: float, top_k: int) -> int:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from read.config import from_mapping
 from read.errors import bad_input
 from read.io import read_json, write_json
 from read.templates.spec import PoolItem
@@ -125,10 +126,7 @@ class CurriculumConfig:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], where: str = "templates") -> CurriculumConfig:
         """Build from a config mapping; unknown keys are an error listing the valid ones."""
-        unknown = sorted(set(d) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise bad_input(where, f"unknown key(s) {unknown}", f"use only {sorted(cls.__dataclass_fields__)}")
-        return cls(**d)
+        return from_mapping(cls, d, where)
 
 
 def curriculum_mix(progress: float, schedule=DEFAULT_SCHEDULE) -> dict[str, float]:
