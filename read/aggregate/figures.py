@@ -12,6 +12,8 @@ import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from read.aggregate import plots
 from read.aggregate.collect import is_onehot, method_key
 from read.aggregate.render import format_tokens, method_label, metric_label
@@ -67,9 +69,23 @@ def _drop_onehot(df: pd.DataFrame) -> pd.DataFrame:
     return df.loc[~is_onehot(df["method"])]
 
 
+def _keep_best_onehot(table: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Drop one-hot runs except, per task, the strongest one-hot baseline: the best mean
+    ``metric`` averaged over budgets (ties: first by name)."""
+    onehot = table[is_onehot(table["method"]) & (table["metric"] == metric)]
+    if onehot.empty:
+        return _drop_onehot(table)
+    means = onehot.groupby(["task", "method"], as_index=False)["mean"].mean()
+    best = means.sort_values(["task", "mean", "method"], ascending=[True, False, True]).drop_duplicates("task")
+    keep = set(zip(best["task"], best["method"]))
+    kept = [(t, m) in keep for t, m in zip(table["task"], table["method"])]
+    return table.loc[~is_onehot(table["method"]).to_numpy() | np.array(kept, dtype=bool)]
+
+
 def figure_budget_vs_score(table: pd.DataFrame, metric: str = "task_score", include_onehot: bool = False) -> Figure:
-    """One panel per task: :func:`plots.plot_budget_curve` (one-hot runs left out unless asked)."""
-    df = table if include_onehot else _drop_onehot(table)
+    """One panel per task: :func:`plots.plot_budget_curve`; of the one-hot runs only the
+    strongest is drawn per task, unless ``include_onehot`` asks for all of them."""
+    df = table if include_onehot else _keep_best_onehot(table, metric)
     tasks = sorted(set(df["task"]))
     fig, axes = panels(len(tasks), (4.2, 3.2))
     for task, ax in zip(tasks, axes):
