@@ -29,8 +29,6 @@ log = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
-BANDIT_OVERRIDES = {"greedy": {"kappa": 0.0}}
-REWARD_OVERRIDES = {"no_spillover": {"beta": 0.0}}
 
 
 def with_defaults(config: Mapping[str, Any], schema: Mapping[str, Any]) -> dict:
@@ -115,8 +113,7 @@ def run_chain(out: str | Path, cfg: Mapping[str, Any], *, task: str, method: str
     s = build_setup(out, cfg, task, seed)
     tok, n = s["tokenizer"], int(cfg["budget"]["n_intervals"])
     budget_cfg = {**cfg["budget"], "total_tokens": int(budget)}
-    bandit_cfg = {**cfg["bandit"], **BANDIT_OVERRIDES.get(method, {})}
-    reward_cfg = {**cfg["reward"], **REWARD_OVERRIDES.get(method, {})}
+    bandit_cfg, reward_cfg = cfg["bandit"], cfg["reward"]  # make_policy applies greedy's kappa=0, no_spillover's beta=0
     policy = make_policy(method, reward=reward_cfg, bandit=bandit_cfg, seed=seed)
     run = out / "runs" / task / method / f"B{budget}" / f"seed{seed}"
     ledger = _step(run / "init" / "ledger.json", lambda: interval.init_ledger(budget_cfg, s["interventions"]))
