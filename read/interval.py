@@ -113,15 +113,17 @@ def probe_suite(teacher_dir, tokenizer_dir, *, probes: Mapping[str, Any], teache
         return build_probe_suite(t, items, seed=seed)
 
 
-def probe(base_dir, ckpt_dir, suite, tokenizer_dir, *, batch_size: int = 64, dev: Cfg = None) -> dict:
+def probe(base_dir, ckpt_dir, suite, tokenizer_dir, *, batch_size: int = 64, dev: Cfg = None,
+          accuracy: bool = True) -> dict:
     """The probe profile ``{"ll", "acc", "n"}``; with ``dev`` ({task, n_dev, eval_seed}) also
-    ``"dev_utility"``, the task's dev-split gold log-likelihood (for calibration)."""
+    ``"dev_utility"``, the task's dev-split gold log-likelihood (for calibration and ΔU).
+    ``accuracy=False`` skips greedy generation (acc null): log-likelihoods only."""
     from read.evaluate import dev_utility
     from read.probes import load_suite, probe_profile
     from read.students.checkpoint import load_student
 
     model, tok = load_student(base_dir, ckpt_dir, tokenizer_dir=tokenizer_dir)
-    out = probe_profile(model, tok, load_suite(suite), batch_size)
+    out = probe_profile(model, tok, load_suite(suite), batch_size, accuracy=accuracy)
     if dev:
         out["dev_utility"] = dev_utility(model, tok, dev["task"], n_dev=dev["n_dev"], eval_seed=dev["eval_seed"],
                                          batch_size=batch_size)
@@ -164,9 +166,6 @@ def profile_interventions(teacher_dir, student_dir, tokenizer_dir, suite, s0_pro
     """
     from read.bandit import initial_context
     from read.embedded.tokenizer import load_tokenizer
-    from read.evaluate import dev_utility
-    from read.probes import load_suite, probe_profile
-    from read.students.checkpoint import load_student
     from read.students.train import train_on_batch
     from read.templates import make_pool
 
@@ -177,7 +176,7 @@ def profile_interventions(teacher_dir, student_dir, tokenizer_dir, suite, s0_pro
     pool = make_pool("embedded", scale=str(scale))
     cfg = _student_cfg(student, threads)
     tok = load_tokenizer(tokenizer_dir)
-    probe_items = load_suite(suite)
+    dev = {"task": task, "n_dev": evaluation.get("n_dev", 64), "eval_seed": evaluation.get("seed", 0)}
     u0 = float(read_json(s0_eval)["dev_utility"])
     rows = []
     with _teacher(teacher_dir, tokenizer_dir, teacher) as t:
@@ -191,10 +190,9 @@ def profile_interventions(teacher_dir, student_dir, tokenizer_dir, suite, s0_pro
                 rep = train_on_batch(student_dir, None, batch, Path(tmp) / "ckpt", cfg, int(rng.integers(2**31)),
                                      profiling["tokens"] - spent, signal=gen_cfg["signal"],
                                      tokenizer_dir=tokenizer_dir, teacher_tokenizer=tokenizer_dir)
-                model, mtok = load_student(student_dir, Path(tmp) / "ckpt", tokenizer_dir=tokenizer_dir)
-                prof = probe_profile(model, mtok, probe_items, batch_size, accuracy=False)
-                u1 = dev_utility(model, mtok, task, n_dev=evaluation.get("n_dev", 64),
-                                 eval_seed=evaluation.get("seed", 0), batch_size=batch_size)
+                prof = probe(student_dir, Path(tmp) / "ckpt", suite, tokenizer_dir, batch_size=batch_size, dev=dev,
+                             accuracy=False)
+            u1 = prof["dev_utility"]
             s1 = np.array([prof["ll"][c] for c in CAPABILITIES])
             rows.append({"i": i, "w": to_mapping(w), "context": ctx, "s0": to_mapping(s0), "s1": to_mapping(s1),
                          "delta_s": to_mapping(s1 - s0), "delta_u": u1 - u0, "tokens": spent + rep.train_tokens,
