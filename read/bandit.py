@@ -221,7 +221,7 @@ def candidates(r_tau, prev_w, cfg: BanditConfig) -> np.ndarray:
       1. r_τ itself;            2. w_{t-1} itself (if given);
       3. pairwise mixes of the top-k capabilities of r_τ (those with r_c > 0, ties by
          capability order) on ``cfg.grid``: w_a = g, w_b = 1 − g;
-      4. every one-hot e_c;     5. uniform;
+      4. the one-hots e_c of those top-k capabilities;     5. uniform;
       6. local perturbations of w_{t-1}: move δ = min(perturb_delta, w_a) from a to b,
          for every ordered pair a ≠ b with w_a > 0.
     Every row is renormalised and rounded to multiples of 10^-decimals (sum exactly 1 in
@@ -239,7 +239,10 @@ def candidates(r_tau, prev_w, cfg: BanditConfig) -> np.ndarray:
             w = np.zeros(k)
             w[a], w[b] = g, 1.0 - g
             rows.append(w)
-    rows.extend(np.eye(k))
+    # sparse actions live on the task's top-k (paper §4); off-task mass only enters through
+    # uniform and the local moves below, so one lucky profiling run cannot send a whole
+    # interval to a capability the task does not need
+    rows.extend(np.eye(k)[top])
     rows.append(np.full(k, 1.0 / k))
     if prev is not None:
         for a in range(k):

@@ -299,39 +299,53 @@ def update_bandit(method: str, k: int, *, bandit, allocation, prev_profile, prof
 # ---- per interval: data and training ----------------------------------------------------
 
 
+MAX_ROUNDS = 8  # per capability and interval: a safety stop; one or two rounds fill a budget
+
+
 def _generate_rows(teacher, pool, tokenizer, w: np.ndarray, cap: int, gen_cfg: Mapping[str, Any],
                    rng: np.random.Generator, progress: float) -> tuple[list[dict], int, int, int]:
     """Teacher rows for allocation ``w`` within ``cap`` generated tokens.
 
-    Each capability gets floor(w_c * cap) tokens. Rounds ask each capability for
-    floor(remaining_c / max_new_tokens) prompts, so no round can pass the cap; every
-    generated token is charged. A generation that hit max_new_tokens has no final answer:
-    it is dropped unless ``keep_unfinished`` (never for signal "logit", whose top-k rows
-    need the EOS). Stops when no capability can afford one more prompt.
+    Each capability gets floor(w_c * cap) tokens and is filled by ``teacher.generate_within``,
+    which never passes that budget and answers a prefix of the prompts it is given. A round
+    samples about as many prompts as the budget left holds at the mean answer length seen
+    so far (a quarter of max_new_tokens before any), so one or two rounds usually fill it.
+    Every generated token is charged. A generation with no EOS has no final answer: one cut
+    by the budget is dropped; one that hit max_new_tokens is dropped unless
+    ``keep_unfinished`` (never for signal "logit", whose top-k rows need the EOS).
     Returns (rows, generated tokens, prompt tokens of kept rows, dropped count).
     """
     from read.students.train import batch_row
 
     m = int(gen_cfg["max_new_tokens"])
-    left = {c: int(np.floor(w[i] * cap)) for i, c in enumerate(CAPABILITIES) if w[i] > 0}
+    keep_long = gen_cfg["keep_unfinished"] and gen_cfg["signal"] != "logit"
     rows, spent, prompt_tokens, dropped = [], 0, 0, 0
-    for _ in range(64):  # rounds; the safe ask shrinks geometrically
-        asks = {c: n // m for c, n in left.items() if n // m > 0}
-        if not asks:
-            break
-        items = [it for c, n in asks.items() for it in pool.sample(c, n, rng, progress)]
-        gens = teacher.generate([it.prompt for it in items], signal=gen_cfg["signal"], max_new_tokens=m,
-                                temperature=gen_cfg["temperature"], seed=int(rng.integers(2**31)),
-                                top_k=gen_cfg["top_k"])
-        for it, g in zip(items, gens):
-            left[it.capability] -= g.n_tokens
-            spent += g.n_tokens
-            if not g.finished and not (gen_cfg["keep_unfinished"] and gen_cfg["signal"] != "logit"):
-                dropped += 1
-                continue
-            row = batch_row(it, g, tokenizer, signal=gen_cfg["signal"])
-            prompt_tokens += row["prompt_tokens"]
-            rows.append(row)
+    for i, c in enumerate(CAPABILITIES):
+        left = int(np.floor(w[i] * cap))
+        used = answered = 0
+        for _ in range(MAX_ROUNDS):
+            if left < 1:
+                break
+            mean = used / answered if answered else m / 4
+            items = pool.sample(c, min(left, int(np.ceil(1.1 * left / mean)) + 4), rng, progress)
+            gens = teacher.generate_within([it.prompt for it in items], left, signal=gen_cfg["signal"],
+                                           max_new_tokens=m, temperature=gen_cfg["temperature"],
+                                           seed=int(rng.integers(2**31)), top_k=gen_cfg["top_k"])
+            for it, g in zip(items, gens):
+                left -= g.n_tokens
+                spent += g.n_tokens
+                used += g.n_tokens
+                answered += 1
+                if not g.finished and not (keep_long and g.n_tokens >= m):
+                    dropped += 1
+                    continue
+                row = batch_row(it, g, tokenizer, signal=gen_cfg["signal"])
+                prompt_tokens += row["prompt_tokens"]
+                rows.append(row)
+            if len(gens) < len(items) or not gens:
+                break  # the budget ran out inside this round
+        if answered:
+            log.info("generate %s: %d answers, %d tokens of %d", c, answered, used, int(np.floor(w[i] * cap)))
     return rows, spent, prompt_tokens, dropped
 
 

@@ -10,9 +10,9 @@ torch and transformers are imported inside functions: importing this module is c
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -24,12 +24,6 @@ from read.errors import bad_input
 from read.rng import torch_seed_for
 
 log = logging.getLogger(__name__)
-
-# torch's OpenMP threads spin while waiting by default. On a shared CPU (several jobs on
-# 2 cores) that made 2-thread training 6x slower than 1 thread (measured: 1.0 vs 6.3
-# steps/s); passive waiting removes the collapse (9.2 steps/s). It only takes effect if
-# torch is not imported yet, which is why torch is imported inside functions here.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 IGNORE = -100  # label value ignored by every loss here (as in torch/transformers)
 
@@ -208,6 +202,57 @@ def collate(encoded: Sequence[Encoded], pad_id: int) -> dict:
 # --------------------------------------------------------------------------- losses
 
 
+def target_logits(model, input_ids, attention_mask, select):
+    """Logits only where a loss looks: ``lm_head`` applied to the selected hidden states.
+
+    Args:
+        model: a Hugging Face causal LM, plain or peft-wrapped (anything with
+            ``get_decoder()`` and ``get_output_embeddings()``).
+        input_ids, attention_mask: (B, T).
+        select: (B, T - 1) bool; True at t when the token at t + 1 is a target.
+    Returns: (N, V) logits, N = select.sum(), rows in row-major (b, t) order.
+
+    Same numbers as ``model(...).logits[:, :-1][select]``, but the vocabulary projection
+    runs on the N target positions only. Responses are a quarter of the tokens of a world
+    item, so this skips most of the lm_head matmul, which is a third of a tiny Llama's
+    step at vocab 2048 (measured: aten::mm is 54% of a step).
+    """
+    hidden = model.get_decoder()(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    return model.get_output_embeddings()(hidden[:, :-1][select])
+
+
+def cross_entropy(logits, targets):
+    """Mean -log p(target) over N rows: logits (N, V), targets (N,). 0 for N = 0 (never nan)."""
+    import torch.nn.functional as F
+
+    if targets.numel() == 0:
+        return logits.sum() * 0.0
+    return F.cross_entropy(logits.float(), targets)
+
+
+def topk_kl(logits, topk_ids, topk_logprobs, temperature: float = 1.0):
+    """Per-row KL from the teacher's top-k distribution to the student on the same k ids.
+
+        KL_n = Σ_{j≤k} p_j (log p_j − log q_j),
+        p = softmax(topk_logprobs_n / T), q = softmax(logits_n[topk_ids_n] / T)
+
+    Args: logits (N, V); topk_ids, topk_logprobs (N, k). Returns (N,).
+    """
+    import torch
+
+    if temperature <= 0:
+        raise bad_input("topk_kd_loss", f"temperature must be > 0, got {temperature}", "use e.g. 1.0")
+    s_lp = torch.log_softmax(torch.gather(logits.float(), -1, topk_ids) / temperature, dim=-1)
+    t_lp = torch.log_softmax(topk_logprobs.float() / temperature, dim=-1)
+    return (t_lp.exp() * (t_lp - s_lp)).sum(-1)
+
+
+def masked_mean(values, mask):
+    """Mean of ``values`` where ``mask`` is True; 0 (not 0/0 = nan) when nothing is masked in."""
+    n = mask.sum().clamp(min=1)
+    return (values * mask).sum() / n
+
+
 def sft_loss(logits, labels):
     """Masked token-mean cross-entropy with the causal shift.
 
@@ -216,11 +261,9 @@ def sft_loss(logits, labels):
         labels: (B, T) token ids, -100 = ignore (prompt and padding).
     Returns: scalar = mean over non-ignored target tokens of -log p(label).
     """
-    import torch.nn.functional as F
-
-    logits = logits[:, :-1].float()
     target = labels[:, 1:]
-    return F.cross_entropy(logits.reshape(-1, logits.size(-1)), target.reshape(-1), ignore_index=IGNORE)
+    select = target != IGNORE
+    return cross_entropy(logits[:, :-1][select], target[select])
 
 
 def topk_kd_loss(student_logits, topk_ids, topk_logprobs, mask, temperature: float = 1.0):
@@ -244,17 +287,8 @@ def topk_kd_loss(student_logits, topk_ids, topk_logprobs, mask, temperature: flo
         temperature: > 0.
     Returns: scalar, mean over masked tokens (0 if none).
     """
-    import torch
-
-    if temperature <= 0:
-        raise bad_input("topk_kd_loss", f"temperature must be > 0, got {temperature}", "use e.g. 1.0")
-    logits = student_logits[:, :-1].float()
-    ids, t_lp, m = topk_ids[:, 1:], topk_logprobs[:, 1:].float(), mask[:, 1:]
-    s_lp = torch.log_softmax(torch.gather(logits, -1, ids) / temperature, dim=-1)  # (B, T-1, k)
-    t_lp = torch.log_softmax(t_lp / temperature, dim=-1)
-    kl = (t_lp.exp() * (t_lp - s_lp)).sum(-1)  # (B, T-1)
-    n = m.sum().clamp(min=1)  # no KD tokens -> 0 instead of 0/0 = nan
-    return (kl * m).sum() / n * temperature**2
+    kl = topk_kl(student_logits[:, :-1], topk_ids[:, 1:], topk_logprobs[:, 1:], temperature)  # (B, T-1)
+    return masked_mean(kl, mask[:, 1:]) * temperature**2
 
 
 # --------------------------------------------------------------------------- training
@@ -434,10 +468,14 @@ def train(
         # 2) forward / loss
         batch = [examples[i] for i in idx]
         t = {k: v.to(device) for k, v in collate(batch, pad_id).items()}
-        logits = model(input_ids=t["input_ids"], attention_mask=t["attention_mask"]).logits
-        value = sft_loss(logits, t["labels"])
+        # logits only at target positions; the same loss as sft_loss / topk_kd_loss on full logits
+        target = t["labels"][:, 1:]
+        select = target != IGNORE  # (B, T-1)
+        logits = target_logits(model, t["input_ids"], t["attention_mask"], select)  # (N, V)
+        value = cross_entropy(logits, target[select])
         if loss == "kd":
-            kd_value = topk_kd_loss(logits, t["topk_ids"], t["topk_logprobs"], t["kd_mask"], kd.temperature)
+            kl = topk_kl(logits, t["topk_ids"][:, 1:][select], t["topk_logprobs"][:, 1:][select], kd.temperature)
+            kd_value = masked_mean(kl, t["kd_mask"][:, 1:][select]) * kd.temperature**2
             value = kd.alpha * kd_value + (1 - kd.alpha) * value
         # 3) backward, clip, step
         opt.zero_grad(set_to_none=True)
@@ -496,6 +534,168 @@ def _pad_id(tokenizer, eos: int) -> int:
     return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
 
 
+def _generation_config(tokenizer, *, max_new_tokens, temperature, top_p, batch_size, top_k_logprobs):
+    from transformers import GenerationConfig
+
+    if max_new_tokens < 1 or batch_size < 1 or temperature < 0 or not 0 < top_p <= 1:
+        raise bad_input("generate", "need max_new_tokens >= 1, batch_size >= 1, temperature >= 0, 0 < top_p <= 1", "fix the arguments")
+    _, eos = _special_ids(tokenizer)
+    sample = temperature > 0
+    return GenerationConfig(
+        max_new_tokens=max_new_tokens, do_sample=sample, temperature=temperature if sample else None,
+        top_p=top_p if sample else None, top_k=0 if sample else None, pad_token_id=_pad_id(tokenizer, eos),
+        eos_token_id=eos, bos_token_id=tokenizer.bos_token_id, return_dict_in_generate=True,
+        output_logits=top_k_logprobs > 0,
+    )
+
+
+class _TokenCap:
+    """A transformers stopping criterion: stop the whole batch before its generated tokens
+    (EOS included, nothing after a row's EOS) would pass ``cap``."""
+
+    def __init__(self, cap: int, prompt_len: int, eos: int):
+        self.cap, self.prompt_len, self.eos = cap, prompt_len, eos
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        new = input_ids[:, self.prompt_len :]
+        is_eos = new == self.eos
+        done = is_eos.any(1)
+        first = torch.where(done, is_eos.int().argmax(1) + 1, torch.full_like(done, new.size(1), dtype=torch.long))
+        next_step = int((~done).sum())  # one more token for every unfinished row
+        stop = int(first.sum()) + next_step > self.cap
+        return torch.full((input_ids.size(0),), stop, dtype=torch.bool, device=input_ids.device)
+
+
+def _to_generation(tokenizer, toks: list[int], topk: list | None, eos: int) -> Generation:
+    """A Generation from generated ids (cut after the first EOS)."""
+    finished = eos in toks
+    toks = toks[: toks.index(eos) + 1] if finished else toks
+    body = toks[:-1] if finished else toks
+    text = tokenizer.decode(body, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+    return Generation(text, tuple(toks), len(toks), topk[: len(toks)] if topk is not None else None, finished)
+
+
+def _generate_batch(model, tokenizer, prompts: list[list[int]], gcfg, seed: int, top_k_logprobs: int,
+                    max_new_tokens: int, cap: int | None = None) -> list[Generation]:
+    """One ``model.generate`` call on token-id prompts (left-padded); a Generation per prompt."""
+    import torch
+    from transformers import StoppingCriteriaList
+
+    _, eos = _special_ids(tokenizer)
+    ids, attn = _left_pad(prompts, gcfg.pad_token_id)
+    device = next(model.parameters()).device
+    torch.manual_seed(seed)
+    stop = StoppingCriteriaList([_TokenCap(cap, ids.size(1), eos)]) if cap is not None else None
+    gcfg = copy.copy(gcfg)  # this call's length; the rest of the config is shared
+    gcfg.max_new_tokens = max_new_tokens
+    out = model.generate(input_ids=ids.to(device), attention_mask=attn.to(device), generation_config=gcfg,
+                         stopping_criteria=stop)
+    new = out.sequences[:, ids.size(1) :].cpu()
+    lps = torch.stack(out.logits, 1).float().log_softmax(-1).cpu() if top_k_logprobs > 0 else None  # (b, steps, V)
+    gens = []
+    for b in range(len(prompts)):
+        topk = None
+        if lps is not None:
+            vals, tids = lps[b].topk(top_k_logprobs, dim=-1)
+            topk = [list(zip(t.tolist(), v.tolist())) for t, v in zip(tids, vals)]
+        gens.append(_to_generation(tokenizer, new[b].tolist(), topk, eos))
+    return gens
+
+
+def _joined(tokenizer, head: Generation, tail: Generation) -> Generation:
+    """A row's first segment followed by its continuation."""
+    _, eos = _special_ids(tokenizer)
+    topk = head.topk + tail.topk if head.topk is not None else None
+    return _to_generation(tokenizer, list(head.token_ids + tail.token_ids), topk, eos)
+
+
+def _decode(model, tokenizer, prompts: list[list[int]], order: list[int], gcfg, *, max_new_tokens: int,
+            batch_size: int, seed: int, top_k_logprobs: int, cap: int | None, segment: int | None) -> dict:
+    """Generations for a prefix of ``order``, ``{prompt index: Generation}``, within ``cap`` tokens.
+
+    Why segments: a batch decodes until its longest answer ends, and world answers are
+    short with a long tail (mean ~5 tokens, p99 ~30; measured: segments of 8 make a
+    teacher generate job 1.6x faster, benchmarks/generate_batch.py), so one straggler keeps 63 finished
+    rows stepping. Every batch therefore first decodes ``segment`` tokens; the rows still
+    open then wait, and once a batch's worth has gathered (or the prompts or the budget
+    run out) they continue together from prompt + their first segment. Greedy answers
+    are the same as in one pass (the continuation recomputes the same prefix).
+
+    With a budget: the first batch fits even if every answer runs to max_new_tokens;
+    later ones hold about what is left, after what the open rows are expected to need,
+    at the mean answer length so far. The call reaching the budget stops at once
+    (:class:`_TokenCap`); its open rows, and any still waiting, come back unfinished.
+    """
+    seg = segment if segment and segment < max_new_tokens else max_new_tokens
+    done: dict[int, Generation] = {}
+    waiting: dict[int, Generation] = {}  # open rows after their first segment
+    left = math.inf if cap is None else int(cap)
+    pos = calls = 0
+    tails: list[int] = []  # tokens the continued rows needed after their first segment
+
+    def run(idx: list[int], rows: list[list[int]], new_tokens: int) -> list[Generation]:
+        nonlocal left, calls
+        gens = _generate_batch(model, tokenizer, rows, gcfg, torch_seed_for(seed, "generate", calls), top_k_logprobs,
+                               new_tokens, cap=None if cap is None else int(left))
+        calls += 1
+        left -= sum(g.n_tokens for g in gens)
+        return gens
+
+    while True:
+        finals = [g.n_tokens for g in done.values()]
+        open_need = len(waiting) * (np.mean(tails) if tails else max_new_tokens - seg)
+        free = left - open_need
+        if pos == len(order) or left <= 0:
+            size = 0
+        elif cap is None:
+            size = min(batch_size, len(order) - pos)
+        else:
+            fits = free // max_new_tokens if not finals else math.ceil(free / np.mean(finals))
+            size = int(max(0 if waiting else 1, min(batch_size, len(order) - pos, fits)))
+        if waiting and (len(waiting) >= batch_size or size == 0) and left > 0:
+            idx = list(waiting)[:batch_size]
+            gens = run(idx, [prompts[i] + list(waiting[i].token_ids) for i in idx], max_new_tokens - seg)
+            cut = any(not g.finished and g.n_tokens < max_new_tokens - seg for g in gens)
+            for i, g in zip(idx, gens):
+                done[i] = _joined(tokenizer, waiting.pop(i), g)
+                tails.append(g.n_tokens)
+            if cut:
+                break  # the budget stopped this call
+            continue
+        if size == 0:
+            break
+        idx = order[pos : pos + size]
+        pos += size
+        gens = run(idx, [prompts[i] for i in idx], seg)
+        cut = any(not g.finished and g.n_tokens < seg for g in gens)
+        for i, g in zip(idx, gens):
+            if g.finished or g.n_tokens < seg or seg == max_new_tokens:
+                done[i] = g
+            else:
+                waiting[i] = g
+        if cut:
+            break
+    done.update(waiting)  # rows the budget left open: unfinished
+    return done
+
+
+def _generate_texts(model, tokenizer, prompt_texts: Sequence[str], *, by_length: bool, cap: int | None,
+                    max_new_tokens: int, temperature: float, top_p: float, seed: int, batch_size: int,
+                    top_k_logprobs: int, segment: int | None) -> dict[int, Generation]:
+    import torch
+
+    gcfg = _generation_config(tokenizer, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
+                              batch_size=batch_size, top_k_logprobs=top_k_logprobs)
+    prompts = encode_prompts(tokenizer, prompt_texts)
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i])) if by_length else list(range(len(prompts)))
+    model.eval()
+    with torch.random.fork_rng(devices=[]), torch.inference_mode():
+        return _decode(model, tokenizer, prompts, order, gcfg, max_new_tokens=max_new_tokens, batch_size=batch_size,
+                       seed=seed, top_k_logprobs=top_k_logprobs, cap=cap, segment=segment)
+
+
 def generate(
     model,
     tokenizer,
@@ -507,54 +707,48 @@ def generate(
     seed: int = 0,
     batch_size: int = 64,
     top_k_logprobs: int = 0,
-    progress: bool | None = False,
+    segment: int | None = 8,
 ) -> list[Generation]:
     """Batched generation with left padding and the KV cache; one Generation per prompt, in order.
 
     temperature 0 = greedy (deterministic). Sampling draws from a torch RNG seeded from
     ``seed`` inside a forked RNG state, so global torch state is untouched. Generation stops
     at EOS (counted in n_tokens) or after max_new_tokens. Prompts are sorted by length for
-    batching and results returned in input order.
+    batching and results returned in input order. Answers longer than ``segment`` tokens
+    finish in a second pass with the other long ones (see :func:`_decode`; None: one pass).
     """
-    import torch
-    from tqdm.auto import tqdm
-    from transformers import GenerationConfig
+    done = _generate_texts(model, tokenizer, prompt_texts, by_length=True, cap=None, max_new_tokens=max_new_tokens,
+                           temperature=temperature, top_p=top_p, seed=seed, batch_size=batch_size,
+                           top_k_logprobs=top_k_logprobs, segment=segment)
+    return [done[i] for i in range(len(prompt_texts))]
 
-    if max_new_tokens < 1 or batch_size < 1 or temperature < 0 or not 0 < top_p <= 1:
-        raise bad_input("generate", "need max_new_tokens >= 1, batch_size >= 1, temperature >= 0, 0 < top_p <= 1", "fix the arguments")
-    _, eos = _special_ids(tokenizer)
-    pad = _pad_id(tokenizer, eos)
-    prompts = encode_prompts(tokenizer, prompt_texts)
-    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
-    sample = temperature > 0
-    gcfg = GenerationConfig(
-        max_new_tokens=max_new_tokens, do_sample=sample, temperature=temperature if sample else None,
-        top_p=top_p if sample else None, top_k=0 if sample else None, pad_token_id=pad, eos_token_id=eos,
-        bos_token_id=tokenizer.bos_token_id, return_dict_in_generate=True, output_logits=top_k_logprobs > 0,
-    )
-    device = next(model.parameters()).device
-    results: list[Generation | None] = [None] * len(prompts)
-    model.eval()
-    with torch.random.fork_rng(devices=[]), torch.inference_mode():
-        for n, start in enumerate(tqdm(range(0, len(order), batch_size), desc="generate", disable=not progress)):
-            idx = order[start : start + batch_size]
-            ids, attn = _left_pad([prompts[i] for i in idx], pad)
-            torch.manual_seed(torch_seed_for(seed, "generate", n))
-            out = model.generate(input_ids=ids.to(device), attention_mask=attn.to(device), generation_config=gcfg)
-            new = out.sequences[:, ids.size(1) :].cpu()
-            lps = torch.stack(out.logits, 1).float().log_softmax(-1).cpu() if top_k_logprobs > 0 else None  # (b, steps, V)
-            for b, i in enumerate(idx):
-                row = new[b].tolist()
-                finished = eos in row
-                toks = row[: row.index(eos) + 1] if finished else row
-                topk = None
-                if lps is not None:
-                    vals, tids = lps[b, : len(toks)].topk(top_k_logprobs, dim=-1)
-                    topk = [list(zip(t.tolist(), v.tolist())) for t, v in zip(tids, vals)]
-                body = toks[:-1] if finished else toks
-                text = tokenizer.decode(body, skip_special_tokens=True, clean_up_tokenization_spaces=False)
-                results[i] = Generation(text, tuple(toks), len(toks), topk, finished)
-    return results  # type: ignore[return-value]
+
+def generate_within(
+    model,
+    tokenizer,
+    prompt_texts: Sequence[str],
+    max_total_tokens: int,
+    *,
+    max_new_tokens: int,
+    temperature: float = 0.0,
+    top_p: float = 1.0,
+    seed: int = 0,
+    batch_size: int = 64,
+    top_k_logprobs: int = 0,
+    segment: int | None = 8,
+) -> list[Generation]:
+    """Generations for a prefix of the prompts, in order, with Σ n_tokens ≤ ``max_total_tokens``.
+
+    For a token budget: prompts are taken in the given order (no length sort, so which ones
+    get answered does not depend on their length), and the call that reaches the budget
+    stops at once; rows it leaves open come back with ``finished=False`` and count in
+    full. Batch sizing and segments as in :func:`_decode`; sampling and seeding as in
+    :func:`generate`.
+    """
+    done = _generate_texts(model, tokenizer, prompt_texts, by_length=False, cap=max_total_tokens,
+                           max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed,
+                           batch_size=batch_size, top_k_logprobs=top_k_logprobs, segment=segment)
+    return [done[i] for i in range(len(done))]
 
 
 def response_loglik(model, tokenizer, prompt_texts: Sequence[str], response_texts: Sequence[str], batch_size: int = 64,
@@ -576,11 +770,12 @@ def response_loglik(model, tokenizer, prompt_texts: Sequence[str], response_text
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
             t = collate([enc[i] for i in idx], pad)
-            logits = model(input_ids=t["input_ids"].to(device), attention_mask=t["attention_mask"].to(device)).logits
-            logits = logits[:, :-1].float()
             target = t["labels"][:, 1:].to(device)
-            mask = target != IGNORE
-            tok_lp = torch.gather(logits, -1, target.clamp(min=0).unsqueeze(-1)).squeeze(-1) - torch.logsumexp(logits, -1)
-            mean = (tok_lp * mask).sum(1) / mask.sum(1).clamp(min=1)
-            out[idx] = mean.double().cpu().numpy()
+            select = target != IGNORE
+            logits = target_logits(model, t["input_ids"].to(device), t["attention_mask"].to(device), select).float()
+            goal = target[select]
+            tok_lp = logits.gather(-1, goal.unsqueeze(-1)).squeeze(-1) - torch.logsumexp(logits, -1)  # (N,)
+            rows = select.nonzero()[:, 0]  # the example each target token belongs to
+            total = torch.zeros(len(idx), dtype=torch.float64).index_add_(0, rows, tok_lp.double())
+            out[idx] = (total / select.sum(1).clamp(min=1)).cpu().numpy()
     return out

@@ -96,9 +96,10 @@ def test_tables_have_tidy_csv_markdown_and_latex(written):
     _, _, (one, _) = written
     csv = (one / "tables" / "budget_vs_score.csv").read_text().splitlines()
     assert csv[0] == "task,method,budget,metric,unit,n,mean,std"
-    assert csv[1] == "A,read,100,task_score,points,2,40.5,0.707107"  # 0.40 and 0.41
+    assert csv[1] == "A,S0,0,task_score,points,2,30,0"  # the reference every run starts from
+    assert "A,read,100,task_score,points,2,40.5,0.707107" in csv  # 0.40 and 0.41
     md = (one / "tables" / "budget_vs_score.md").read_text()
-    assert "| ReAD | 100 | 2 | 40.50 ± 0.71 |" in md
+    assert "| Student (S0) | – | 2 | 30.00 ± 0.00 |" in md and "| ReAD | 100 | 2 | 40.50 ± 0.71 |" in md
     tex = (one / "tables" / "capability_profile.tex").read_text()
     assert r"\toprule" in tex and r"$\pm$" in tex and "Teacher & -- & 90.00" in tex
     spill = (one / "tables" / "spillover.csv").read_text()
@@ -186,7 +187,9 @@ def test_plot_functions_return_axes_on_a_given_or_new_figure(written):
         assert isinstance(ax, Axes) and ax.get_xscale() == "log"
         assert ax.get_xlabel() == "token budget B [tokens, log scale]"
         assert ax.get_ylabel() == "Task exact match [points]"
-        assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == ["ReAD", "Uniform"]
+        assert [t.get_text() for t in ax.get_legend().get_texts()][:3] == ["Student (S0)", "ReAD", "Uniform"]
+        s0 = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+        assert len(s0) == 1 and s0[0].get_ydata()[0] == pytest.approx(30.0)  # S0 as a horizontal line
         given = Figure().subplots()
         assert plots.plot_budget_curve(table, ax=given) is given
 

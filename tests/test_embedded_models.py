@@ -154,3 +154,27 @@ def test_scoring_counts_gold_cot_answers_as_correct(monkeypatch, world_tok):
     monkeypatch.setattr(lm, "generate", lambda model, tok, prompts, **kw: [lm.Generation(it.response(cot=True), (2,), 1) for it in items])
     block = _score(None, load_tokenizer(world_tok), items, cot=True, batch_size=8)
     assert block["acc"] == 1.0 and block["n"] == 3
+
+
+def _report(caps, tasks):
+    from read.embedded import TASKS
+
+    accs = list(caps.values())
+    return {"capabilities": {c: {"acc": a} for c, a in caps.items()}, "mean_acc": sum(accs) / len(accs),
+            "min_acc": min(accs), "tasks": {t: {"acc": tasks[t], "requirement": TASKS[t].requirement} for t in tasks}}
+
+
+def test_preconditions_name_each_task_that_misses_and_why():
+    from read.capabilities import CAPABILITIES
+    from read.embedded.report import preconditions, preconditions_table
+
+    teacher = _report({c: 0.7 for c in CAPABILITIES}, {"knowledge_call": 0.45, "tool_math": 0.3})
+    s0 = {c: 0.3 for c in CAPABILITIES}
+    s0["math"] = 0.05  # below the middling range
+    pre = preconditions(teacher, _report(s0, {"knowledge_call": 0.1, "tool_math": 0.0}))
+    assert pre["teacher"]["ok"] and all(pre["s0_below_teacher"].values())
+    assert pre["tasks"]["knowledge_call"]["ok"]
+    bad = pre["tasks"]["tool_math"]  # teacher under 0.4 and S0's math out of range
+    assert not bad["teacher_ok"] and not bad["components"]["math"]["middling"] and not bad["ok"] and not pre["ok"]
+    table = preconditions_table(pre)
+    assert "| knowledge_call | 0.450 | 0.100 |" in table and "math 0.05 / 0.70 (out)" in table

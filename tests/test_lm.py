@@ -88,6 +88,25 @@ def test_kd_loss_is_zero_for_matching_distributions_and_positive_otherwise():
     assert lm.topk_kd_loss(logits, ids, teacher.flip(-1), torch.zeros_like(mask)) == 0  # no KD tokens: 0, not nan
 
 
+@pytest.mark.parametrize("lora", [False, True])
+def test_target_logits_equal_the_full_forward_at_target_positions(tok, lora):
+    # train() and response_loglik() project only target positions onto the vocabulary;
+    # this guards that the shortcut is the same function as model(...).logits, peft included.
+    model = tiny(tok)
+    if lora:
+        from peft import LoraConfig, get_peft_model
+
+        model = get_peft_model(model, LoraConfig(r=4, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"))
+    t = lm.collate(lm.encode_pairs(tok, PROMPTS, ANSWERS, max_len=64), pad_id=0)
+    select = t["labels"][:, 1:] != lm.IGNORE
+    full = model(input_ids=t["input_ids"], attention_mask=t["attention_mask"]).logits[:, :-1][select]
+    fast = lm.target_logits(model, t["input_ids"], t["attention_mask"], select)
+    assert fast.shape == (int(select.sum()), len(tok))
+    assert torch.allclose(fast, full, atol=1e-5)
+    assert torch.allclose(lm.cross_entropy(fast, t["labels"][:, 1:][select]), lm.sft_loss(
+        model(input_ids=t["input_ids"], attention_mask=t["attention_mask"]).logits, t["labels"]), atol=1e-6)
+
+
 def test_train_lowers_sft_loss_and_is_deterministic(tok):
     enc = lm.encode_pairs(tok, PROMPTS, ANSWERS, max_len=64)
     cfg = lm.TrainConfig(lr=1e-2, batch_size=3, max_steps=30, warmup_steps=2)
@@ -176,3 +195,39 @@ def test_response_loglik_matches_per_example_computation(tok):
             lp = torch.log_softmax(model(torch.tensor([e.input_ids])).logits[0].double(), -1)
         manual = np.mean([lp[t - 1, e.input_ids[t]].item() for t in range(e.n_prompt_tokens, len(e.input_ids))])
         assert got == pytest.approx(manual, abs=1e-5)
+
+
+def test_segmented_decoding_gives_the_one_pass_answers_and_logprobs(tok):
+    model = tiny(tok)  # untrained: answers of every length up to max_new_tokens
+    prompts = PROMPTS * 3
+    one = lm.generate(model, tok, prompts, max_new_tokens=9, batch_size=4, top_k_logprobs=3, segment=None)
+    seg = lm.generate(model, tok, prompts, max_new_tokens=9, batch_size=4, top_k_logprobs=3, segment=2)
+    assert any(g.n_tokens > 2 for g in one)  # some rows did continue after their first segment
+    for a, b in zip(one, seg):
+        assert (a.token_ids, a.finished, a.text) == (b.token_ids, b.finished, b.text)
+        assert [t for t, _ in sum(a.topk, [])] == [t for t, _ in sum(b.topk, [])]
+        assert np.allclose([lp for _, lp in sum(a.topk, [])], [lp for _, lp in sum(b.topk, [])], atol=1e-4)
+
+
+@pytest.mark.parametrize("segment", [None, 2])
+@pytest.mark.parametrize("cap", [1, 7, 13, 40, 1000])
+def test_budgeted_generation_answers_a_prefix_and_never_passes_the_budget(tok, cap, segment):
+    model = tiny(tok)  # untrained: answers run to max_new_tokens or stop at a random EOS
+    prompts = PROMPTS * 3
+    full = lm.generate(model, tok, prompts, max_new_tokens=6, batch_size=4)
+    gens = lm.generate_within(model, tok, prompts, cap, max_new_tokens=6, batch_size=4, segment=segment)
+    assert sum(g.n_tokens for g in gens) <= cap
+    assert len(gens) <= len(prompts) and (len(gens) == len(prompts) or sum(g.n_tokens for g in gens) > cap - 6)
+    # the answers that were not cut by the budget are the same greedy answers
+    for g, f in zip(gens, full):
+        if g.finished or g.n_tokens == 6:
+            assert g.token_ids == f.token_ids
+
+
+@pytest.mark.parametrize("segment", [None, 2])
+def test_budget_cut_rows_are_unfinished_and_short(tok, segment):
+    bias = torch.zeros(len(tok))  # uniform logits: no EOS, every answer would take max_new_tokens
+    model = _constant_head(tiny(tok), bias)
+    gens = lm.generate_within(model, tok, PROMPTS, 10, max_new_tokens=6, batch_size=4, segment=segment)
+    assert sum(g.n_tokens for g in gens) <= 10 and all(not g.finished for g in gens)
+    assert gens[0].n_tokens == 6 and any(g.n_tokens < 6 for g in gens[1:])  # the first batch fits; the next is cut

@@ -26,6 +26,7 @@ from read.embedded.tokenizer import load_tokenizer, train_tokenizer  # noqa: E40
 from read.errors import ReadError  # noqa: E402
 from read.prompting import render_prompt  # noqa: E402
 from read.teachers import (  # noqa: E402
+    Teacher,
     TeacherConfig,
     make_teacher,
     vllm_engine,  # noqa: E402
@@ -314,3 +315,16 @@ def test_teacher_config_from_dict_rejects_unknown_keys():
     assert TeacherConfig.from_dict({"backend": "openai", "model": "llama"}).tokenizer_dir == "llama"
     with pytest.raises(ReadError, match=r"unknown key\(s\) \['tp'\]"):
         TeacherConfig.from_dict({"model": "m", "tp": 4})
+
+
+@pytest.mark.parametrize("cap", [5, 23, 200])
+def test_every_backend_generates_within_a_budget(hf, cap):
+    prompts = [f"What is {a} plus {b}?" for a, b in PAIRS[:12]]
+    native = hf.generate_within(prompts, cap, max_new_tokens=8)  # hf: stops the batch at the budget
+    chunked = Teacher.generate_within(hf, prompts, cap, max_new_tokens=8)  # the safe chunks every backend has
+    for gens in (native, chunked):
+        assert sum(g.n_tokens for g in gens) <= cap and len(gens) <= len(prompts)
+    for n, c in zip(native, chunked):  # same prompts in the same order, same greedy answers
+        if n.finished and c.finished:
+            assert n.token_ids == c.token_ids
+    assert len(native) >= len(chunked)  # stopping mid-batch fills the budget at least as far

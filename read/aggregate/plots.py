@@ -97,7 +97,8 @@ def no_data(ax: Axes, message: str) -> Axes:
 
 def plot_budget_curve(df: pd.DataFrame, ax: Axes | None = None, metric: str = "task_score",
                       legend: bool = True) -> Axes:
-    """Score vs token budget, one line per method, error bars = std over seeds.
+    """Score vs token budget, one line per method, error bars = std over seeds; the
+    reference rows at budget 0 (S0) as a dashed horizontal line.
 
     Args:
         df: :func:`budget_vs_score` rows of one task (columns method, budget, metric, mean, std).
@@ -106,9 +107,13 @@ def plot_budget_curve(df: pd.DataFrame, ax: Axes | None = None, metric: str = "t
     """
     ax = _axes(ax)
     rows = df[df["metric"] == metric]
+    reference, rows = rows[rows["budget"] == 0], rows[rows["budget"] > 0]
     if rows.empty:
         return no_data(ax, "no runs")
-    colors = method_palette(rows["method"])
+    colors = method_palette([*rows["method"], *reference["method"]])
+    for _, r in reference.iterrows():  # a log axis has no budget 0: a line across the plot
+        ax.axhline(r["mean"], color=colors[r["method"]], linestyle="--", linewidth=1.0,
+                   label=method_label(r["method"]), zorder=1)
     for method in sorted(set(rows["method"]), key=method_key):
         d = rows[rows["method"] == method].sort_values("budget")
         ax.errorbar(d["budget"], d["mean"], yerr=d["std"].fillna(0.0), color=colors[method], marker="o",

@@ -79,13 +79,21 @@ BUDGET_COLUMNS = ["task", "method", "budget", "metric", "unit", *SUMMARY]
 
 
 def budget_vs_score(runs: pd.DataFrame, metrics: Sequence[str] = ("task_score", "task_ll")) -> pd.DataFrame:
-    """Mean ± std over seeds of each task metric per (task, method, budget)."""
+    """Mean ± std over seeds of each task metric per (task, method, budget).
+
+    Adds method ``"S0"`` with budget 0: the undistilled student every run starts from (the
+    runs' ``initial`` scores, averaged over the runs of each (task, seed), then over seeds),
+    the line a budget has to beat.
+    """
     import pandas as pd
 
     parts = []
     for metric in metrics:
         s = summarise(metric_values(runs, metric), ["task", "method", "budget"])
         parts.append(s.assign(metric=metric, unit=UNITS[metric]))
+        start = metric_values(runs, metric, source=f"initial_{metric}")
+        per_seed = start.groupby(["task", "seed"], sort=False, as_index=False)["value"].mean()
+        parts.append(summarise(per_seed, ["task"]).assign(method="S0", budget=0, metric=metric, unit=UNITS[metric]))
     if not parts or all(p.empty for p in parts):
         return _empty(BUDGET_COLUMNS)
     return sort_rows(pd.concat(parts)[BUDGET_COLUMNS], ["task", "method", "budget", "metric"])
@@ -98,7 +106,7 @@ def budget_vs_score_sections(table: pd.DataFrame) -> list[Section]:
     for task, g in table.groupby("task", sort=False):
         rows = []
         for (method, budget), h in g.groupby(["method", "budget"], sort=False):
-            row = {"Method": method_label(method), "Budget [tokens]": format_tokens(budget),
+            row = {"Method": method_label(method), "Budget [tokens]": "–" if budget == 0 else format_tokens(budget),
                    "n": str(int(h["n"].max()))}
             for _, r in h.iterrows():
                 row[metric_label(r["metric"])] = _cell(r, r["unit"])

@@ -76,17 +76,6 @@ class PretrainConfig:
                            warmup_steps=self.warmup_steps, weight_decay=self.weight_decay, max_len=self.max_len)
 
 
-# Settings measured for the embedded default (see the MODELS report; world as of 03:19 run):
-# teacher L2 H128 (656k params), 6000 steps x 32 seqs, lr 3e-3 -> mean EM 0.49 on the test split;
-# S0 L2 H64 (197k params), 1500 steps -> mean EM 0.14. heads=8 scored +0.03 at half budget.
-TEACHER_PRETRAIN = {"spec": {"layers": 2, "hidden": 128, "heads": 8},
-                    "config": {"steps": 6000, "batch_size": 32, "lr": 3e-3, "warmup_steps": 100, "min_lr_ratio": 0.05,
-                               "cot_fraction": 0.2, "items_per_capability": 4000}}
-S0_PRETRAIN = {"spec": {"layers": 2, "hidden": 64, "heads": 4},
-               "config": {"steps": 1500, "batch_size": 32, "lr": 3e-3, "warmup_steps": 100, "min_lr_ratio": 0.05,
-                          "cot_fraction": 0.2, "items_per_capability": 4000}}
-
-
 def world_texts(items_per_capability: int, cot_fraction: float, seed: int, split: str = "pretrain") -> tuple[list[str], list[str], list[str]]:
     """(prompt texts, response texts, capability) for gold items of every capability, interleaved.
 

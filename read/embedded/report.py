@@ -78,3 +78,54 @@ def summary_table(report: dict) -> str:
     for name, v in report.get("tasks", {}).items():
         rows.append(f"| task {name} | {v['acc']:.3f} | {v['n']} |")
     return "\n".join(rows)
+
+
+# The world's preconditions for an experiment that can tell allocation methods apart
+# (science.md): the teacher solves each composite task often enough to be worth
+# distilling, the student starts in the middle on each capability the task needs, and
+# the teacher is ahead of S0 everywhere. Targets of the embedded default (issue #2).
+TEACHER_MEAN_MIN, TEACHER_CAP_MIN, TEACHER_TASK_MIN = 0.6, 0.2, 0.4
+S0_MIDDLING = (0.1, 0.6)
+
+
+def preconditions(teacher: dict, student: dict) -> dict:
+    """Check the embedded preconditions from two :func:`accuracy_report` results.
+
+    Returns ``{"teacher": {"mean_acc", "min_acc", "ok"}, "s0_below_teacher": {cap: bool},
+    "tasks": {task: {"teacher", "teacher_ok", "components": {cap: {"teacher", "s0",
+    "middling"}}, "ok"}}, "ok"}``; "ok" is True when every check in it holds.
+    """
+    caps = {c: (teacher["capabilities"][c]["acc"], student["capabilities"][c]["acc"]) for c in CAPABILITIES}
+    below = {c: s < t for c, (t, s) in caps.items()}
+    t_ok = teacher["mean_acc"] >= TEACHER_MEAN_MIN and teacher["min_acc"] >= TEACHER_CAP_MIN
+    tasks = {}
+    for name, block in teacher.get("tasks", {}).items():
+        comps = {c: {"teacher": caps[c][0], "s0": caps[c][1], "middling": S0_MIDDLING[0] <= caps[c][1] <= S0_MIDDLING[1]}
+                 for c in block["requirement"]}
+        ok = block["acc"] >= TEACHER_TASK_MIN
+        tasks[name] = {"teacher": block["acc"], "s0": student.get("tasks", {}).get(name, {}).get("acc"),
+                       "teacher_ok": ok, "components": comps, "ok": ok and all(v["middling"] for v in comps.values())}
+    return {"teacher": {"mean_acc": teacher["mean_acc"], "min_acc": teacher["min_acc"], "ok": t_ok},
+            "s0_below_teacher": below, "tasks": tasks,
+            "thresholds": {"teacher_mean_min": TEACHER_MEAN_MIN, "teacher_cap_min": TEACHER_CAP_MIN,
+                           "teacher_task_min": TEACHER_TASK_MIN, "s0_middling": list(S0_MIDDLING)},
+            "ok": t_ok and all(below.values()) and all(t["ok"] for t in tasks.values())}
+
+
+def preconditions_table(pre: dict) -> str:
+    """Markdown: one row per task (teacher EM, S0 EM, each component's S0 / teacher accuracy)."""
+    yes = {True: "yes", False: "**no**"}
+    th = pre["thresholds"]
+    lo, hi = th["s0_middling"]
+    rows = [f"Teacher mean exact match {pre['teacher']['mean_acc']:.3f} (target ≥ {th['teacher_mean_min']}), "
+            f"lowest capability {pre['teacher']['min_acc']:.3f} (target ≥ {th['teacher_cap_min']}): "
+            f"{yes[pre['teacher']['ok']]}. S0 below the teacher on every capability: "
+            f"{yes[all(pre['s0_below_teacher'].values())]}.", "",
+            f"| task | teacher EM (≥ {th['teacher_task_min']}) | S0 EM | components: S0 / teacher (S0 in [{lo}, {hi}]) | met |",
+            "|---|---|---|---|---|"]
+    for name, t in pre["tasks"].items():
+        comps = ", ".join(f"{c} {v['s0']:.2f} / {v['teacher']:.2f}{'' if v['middling'] else ' (out)'}"
+                          for c, v in t["components"].items())
+        s0 = "n/a" if t["s0"] is None else f"{t['s0']:.3f}"
+        rows.append(f"| {name} | {t['teacher']:.3f} | {s0} | {comps} | {yes[t['ok']]} |")
+    return "\n".join(rows) + "\n"

@@ -24,3 +24,16 @@ class HFTeacher(Teacher):
 
         return generate(self.model, self.tokenizer, texts, max_new_tokens=max_new_tokens, temperature=temperature,
                         top_p=self.cfg.top_p, seed=seed, batch_size=self.cfg.batch_size, top_k_logprobs=top_k)
+
+    def generate_within(self, prompts, max_total_tokens, *, signal="resp", max_new_tokens=256, temperature=0.0, seed=0,
+                        top_k=0):
+        """Budgeted generation that stops the batch reaching the budget (``read.lm.generate_within``)."""
+        from read.lm import generate_within
+        from read.prompting import render_prompt
+        from read.teachers import check_request
+
+        k = check_request(signal, max_new_tokens, temperature, top_k)
+        texts = [render_prompt(p, cot=signal == "cot") for p in prompts]
+        return generate_within(self.model, self.tokenizer, texts, max_total_tokens, max_new_tokens=max_new_tokens,
+                               temperature=temperature, top_p=self.cfg.top_p, seed=seed, batch_size=self.cfg.batch_size,
+                               top_k_logprobs=k)

@@ -121,6 +121,7 @@ def setup_targets():
     targets = [
         setup_path("accuracy/teacher.json"),
         setup_path("accuracy/student0.json"),
+        setup_path("accuracy/preconditions.md"),
         setup_path("probes.json"),
         setup_path("s0_profile.json"),
         setup_path("difficulty_scale.json"),

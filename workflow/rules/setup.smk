@@ -90,6 +90,24 @@ rule accuracy_report:
         "../scripts/accuracy_report.py"
 
 
+# Are the world's preconditions met (science.md)? Teacher >= 40% on each composite task,
+# S0 middling on each component, S0 below the teacher everywhere: a table, not a gate.
+rule preconditions:
+    input:
+        teacher="results/{exp}/setup/accuracy/teacher.json",
+        student="results/{exp}/setup/accuracy/student0.json",
+    output:
+        json="results/{exp}/setup/accuracy/preconditions.json",
+        md="results/{exp}/setup/accuracy/preconditions.md",
+    log:
+        "results/{exp}/logs/setup/preconditions.log",
+    localrule: True
+    conda:
+        CPU_ENV
+    script:
+        "../scripts/preconditions.py"
+
+
 rule probe_suite:
     input:
         teacher="results/{exp}/setup/teacher",

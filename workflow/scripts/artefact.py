@@ -3,7 +3,9 @@
 import logging
 
 from read.aggregate import write_artefact
+from read.jobserver import offload
 
+offload(snakemake)  # pandas and seaborn are already imported in a warm process (read/jobserver.py)
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
 i, options = snakemake.input, dict(snakemake.params.options)
 options.update({name: i[name] for name in ("teacher_profile",) if name in i.keys()})

@@ -4,10 +4,13 @@ import logging
 
 from read.interval import generate_batch
 from read.io import write_json, write_jsonl
+from read.jobs import compute_clock, model_job
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
-p, i, o = snakemake.params, snakemake.input, snakemake.output
-rows, manifest = generate_batch(i.allocation, i.teacher, i.tokenizer, i.ledger, i.scale, k=p.k,
-                                n_intervals=p.n_intervals, generation=p.generation, teacher=p.teacher, seed=p.seed)
-write_jsonl(o.batch, rows)
-write_json(o.manifest, manifest)
+startup = model_job(snakemake)  # a warm forked process on local runs; torch on this job's cores
+with compute_clock(startup):
+    p, i, o = snakemake.params, snakemake.input, snakemake.output
+    rows, manifest = generate_batch(i.allocation, i.teacher, i.tokenizer, i.ledger, i.scale, k=p.k,
+                                    n_intervals=p.n_intervals, generation=p.generation, teacher=p.teacher, seed=p.seed)
+    write_jsonl(o.batch, rows)
+    write_json(o.manifest, manifest)

@@ -4,9 +4,12 @@ import logging
 
 from read.interval import train_interval
 from read.io import write_json
+from read.jobs import compute_clock, model_job
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
-p, i, o = snakemake.params, snakemake.input, snakemake.output
-ledger = train_interval(i.base, i.student, i.batch, i.manifest, i.ledger, i.tokenizer, o.student, k=p.k,
-                        student=p.student, seed=p.seed, threads=snakemake.threads)
-write_json(o.ledger, ledger)
+startup = model_job(snakemake)  # a warm forked process on local runs; torch on this job's cores
+with compute_clock(startup):
+    p, i, o = snakemake.params, snakemake.input, snakemake.output
+    ledger = train_interval(i.base, i.student, i.batch, i.manifest, i.ledger, i.tokenizer, o.student, k=p.k,
+                            student=p.student, seed=p.seed, threads=snakemake.threads)
+    write_json(o.ledger, ledger)

@@ -52,7 +52,9 @@ def _render(r: random.Random, v: int, nest: Nest | None, slot: bool) -> tuple[st
     return str(v), None, False
 
 
-def _build(r: random.Random, terms: list[int], ops: list[str], nest: Nest | None, tier: str) -> Item | None:
+def _build(r: random.Random, terms: list[int], ops: list[str], nest: Nest | None, tier: str,
+           max_carries: int | None = None) -> Item | None:
+    """The item for ``terms`` joined by ``ops``, or None (draw again) past ``max_carries``."""
     slot = r.randrange(len(terms)) if nest is not None else -1
     texts, notes, n_words = [], [], 0
     for i, v in enumerate(terms):
@@ -74,6 +76,8 @@ def _build(r: random.Random, terms: list[int], ops: list[str], nest: Nest | None
         r1, c1 = _column(terms[0], ops[0], terms[1])
         r2, c2 = _column(mid, ops[1], terms[2])
         rationale, carries, template = f"{r1}; {r2}", c1 + c2, "math/chain"
+    if max_carries is not None and carries > max_carries:
+        return None
     answer = terms[0]
     for op, v in zip(ops, terms[1:]):
         answer = _apply(answer, op, v)
@@ -91,14 +95,14 @@ def generate(r: random.Random, tier: str, nest: Nest | None) -> Item | None:
         a, b = with_digits(r, a_digits), with_digits(r, span(r, p["b_digits"]))
         if op == "-" and a < b or op == "+" and r.random() < 0.5:
             a, b = b, a
-        return _build(r, [a, b], [op], nest, tier)
+        return _build(r, [a, b], [op], nest, tier, p["max_carries"])
     a, b, c = with_digits(r, span(r, p["a_digits"])), with_digits(r, 1), with_digits(r, 1)
     o1, o2 = r.choice("+-"), r.choice("+-")
     if a - b < 0:
         o1 = "+"
     if _apply(_apply(a, o1, b), o2, c) < 0:
         o2 = "+"
-    return _build(r, [a, b, c], [o1, o2], nest, tier)
+    return _build(r, [a, b, c], [o1, o2], nest, tier, p["max_carries"])
 
 
 def produce(r: random.Random, value_type: str, value: str | None) -> Item | None:
