@@ -321,7 +321,7 @@ def _generate_rows(teacher, pool, tokenizer, w: np.ndarray, cap: int, gen_cfg: M
     keep_long = gen_cfg["keep_unfinished"] and gen_cfg["signal"] != "logit"
     rows, spent, prompt_tokens, dropped = [], 0, 0, 0
     for i, c in enumerate(CAPABILITIES):
-        left = int(np.floor(w[i] * cap))
+        share = left = int(np.floor(w[i] * cap))
         used = answered = 0
         for _ in range(MAX_ROUNDS):
             if left < 1:
@@ -345,7 +345,7 @@ def _generate_rows(teacher, pool, tokenizer, w: np.ndarray, cap: int, gen_cfg: M
             if len(gens) < len(items) or not gens:
                 break  # the budget ran out inside this round
         if answered:
-            log.info("generate %s: %d answers, %d tokens of %d", c, answered, used, int(np.floor(w[i] * cap)))
+            log.info("generate %s: %d answers, %d tokens of %d", c, answered, used, share)
     return rows, spent, prompt_tokens, dropped
 
 

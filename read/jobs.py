@@ -1,15 +1,14 @@
 """What a model job does around its work: where it runs, its CPU threads, a compute clock.
 
-A workflow job that touches a model runs, in order::
+A workflow job that touches a model runs its step inside one block::
 
-    startup = model_job(snakemake)     # in a warm forked process when one is available
-    with compute_clock(startup):       # the step itself
-        ...
+    with model_job(snakemake):         # in a warm forked process when one is available
+        ...                            # the step itself
 
 ``model_job`` hands the job to :mod:`read.jobserver` on a local run (the job process then
 waits there and never returns), puts torch on the job's ``threads:``, imports torch and
-transformers' model code, and returns the seconds since the job process started. The log
-then holds one line ``job timing: startup 3.41 s, compute 0.87 s``, which
+transformers' model code, and times the block against the seconds since the job process
+started. The log then holds one line ``job timing: startup 3.41 s, compute 0.87 s``, which
 :mod:`read.aggregate.overhead` sums over a workflow run to measure how much of the model
 jobs' wall time is start-up rather than work.
 """
@@ -47,11 +46,13 @@ def limit_threads(n: int | None) -> None:
         os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(int(n))
 
 
-def model_job(job) -> float:
-    """Set up a model job (``job``: Snakemake's object; only ``job.threads`` is read here).
+@contextmanager
+def model_job(job) -> Iterator[None]:
+    """Run a model job's step (``job``: Snakemake's object; only ``job.threads`` is read here).
 
-    Returns the seconds since the job process started: interpreter, Snakemake's script
-    preamble, and torch plus transformers' Llama code unless a warm server had them.
+    Start-up, logged with the step's compute time (:func:`compute_clock`), is the time since
+    the job process started: interpreter, Snakemake's script preamble, and torch plus
+    transformers' Llama code unless a warm server had them.
     """
     from read.jobserver import JOB_START_ENV, offload
 
@@ -61,7 +62,8 @@ def model_job(job) -> float:
     from transformers import AutoTokenizer, LlamaForCausalLM  # noqa: F401  (the lazy model code: ~3 s cold)
 
     started = os.environ.get(JOB_START_ENV)
-    return time.time() - float(started) if started else process_age()
+    with compute_clock(time.time() - float(started) if started else process_age()):
+        yield
 
 
 def process_age() -> float:

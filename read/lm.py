@@ -683,7 +683,8 @@ def _decode(model, tokenizer, prompts: list[list[int]], order: list[int], gcfg, 
 
 def _generate_texts(model, tokenizer, prompt_texts: Sequence[str], *, by_length: bool, cap: int | None,
                     max_new_tokens: int, temperature: float, top_p: float, seed: int, batch_size: int,
-                    top_k_logprobs: int, segment: int | None) -> dict[int, Generation]:
+                    top_k_logprobs: int, segment: int | None) -> list[Generation]:
+    """:func:`_decode` on texts; the answered prefix of ``prompt_texts`` (all of them without a cap), in order."""
     import torch
 
     gcfg = _generation_config(tokenizer, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
@@ -692,8 +693,9 @@ def _generate_texts(model, tokenizer, prompt_texts: Sequence[str], *, by_length:
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i])) if by_length else list(range(len(prompts)))
     model.eval()
     with torch.random.fork_rng(devices=[]), torch.inference_mode():
-        return _decode(model, tokenizer, prompts, order, gcfg, max_new_tokens=max_new_tokens, batch_size=batch_size,
+        done = _decode(model, tokenizer, prompts, order, gcfg, max_new_tokens=max_new_tokens, batch_size=batch_size,
                        seed=seed, top_k_logprobs=top_k_logprobs, cap=cap, segment=segment)
+    return [done[i] for i in range(len(done))]
 
 
 def generate(
@@ -717,10 +719,9 @@ def generate(
     batching and results returned in input order. Answers longer than ``segment`` tokens
     finish in a second pass with the other long ones (see :func:`_decode`; None: one pass).
     """
-    done = _generate_texts(model, tokenizer, prompt_texts, by_length=True, cap=None, max_new_tokens=max_new_tokens,
+    return _generate_texts(model, tokenizer, prompt_texts, by_length=True, cap=None, max_new_tokens=max_new_tokens,
                            temperature=temperature, top_p=top_p, seed=seed, batch_size=batch_size,
                            top_k_logprobs=top_k_logprobs, segment=segment)
-    return [done[i] for i in range(len(prompt_texts))]
 
 
 def generate_within(
@@ -745,10 +746,9 @@ def generate_within(
     full. Batch sizing and segments as in :func:`_decode`; sampling and seeding as in
     :func:`generate`.
     """
-    done = _generate_texts(model, tokenizer, prompt_texts, by_length=False, cap=max_total_tokens,
+    return _generate_texts(model, tokenizer, prompt_texts, by_length=False, cap=max_total_tokens,
                            max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed,
                            batch_size=batch_size, top_k_logprobs=top_k_logprobs, segment=segment)
-    return [done[i] for i in range(len(done))]
 
 
 def response_loglik(model, tokenizer, prompt_texts: Sequence[str], response_texts: Sequence[str], batch_size: int = 64,

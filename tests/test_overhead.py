@@ -4,11 +4,12 @@ import logging
 import os
 import subprocess
 import sys
+import types
 
 import pytest
 
 from read.aggregate.overhead import job_timings, summarise, to_markdown
-from read.jobs import compute_clock, limit_threads, process_age
+from read.jobs import compute_clock, limit_threads, model_job, process_age
 
 BENCH_HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time"
 
@@ -52,3 +53,17 @@ def test_limit_threads_before_torch_sets_what_torch_starts_with():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == "1"
     limit_threads(None)  # no-op
+
+
+def test_model_job_runs_the_block_on_the_jobs_threads_and_logs_its_timing(caplog, monkeypatch):
+    torch = pytest.importorskip("torch")
+    monkeypatch.setenv("READ_JOBSERVER", "0")  # run here, not in a forked child
+    before = torch.get_num_threads()
+    try:
+        with caplog.at_level(logging.INFO, logger="read.jobs"):
+            with model_job(types.SimpleNamespace(threads=1)):
+                inside = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
+    assert inside == 1
+    assert len(caplog.messages) == 1 and caplog.messages[0].startswith("job timing: startup ")

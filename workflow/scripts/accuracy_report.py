@@ -4,11 +4,10 @@ import logging
 
 from read.embedded.report import accuracy_report
 from read.io import write_json
-from read.jobs import compute_clock, model_job
+from read.jobs import model_job
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
-startup = model_job(snakemake)  # a warm forked process on local runs; torch on this job's cores
-with compute_clock(startup):
+with model_job(snakemake):  # a warm forked process on local runs; torch on this job's cores
     cfg = snakemake.params.report
     report = accuracy_report(snakemake.input.model, snakemake.input.tokenizer,
                              cfg["n_per_capability"], snakemake.params.seed, batch_size=cfg["batch_size"])

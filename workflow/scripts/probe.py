@@ -5,11 +5,10 @@ import logging
 
 from read.interval import probe
 from read.io import write_json
-from read.jobs import compute_clock, model_job
+from read.jobs import model_job
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
-startup = model_job(snakemake)  # a warm forked process on local runs; torch on this job's cores
-with compute_clock(startup):
+with model_job(snakemake):  # a warm forked process on local runs; torch on this job's cores
     i, p = snakemake.input, snakemake.params
     profile = probe(i.base, i.get("model"), i.suite, i.tokenizer, batch_size=p.batch_size, dev=p.dev)
     write_json(snakemake.output[0], profile)

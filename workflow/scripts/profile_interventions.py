@@ -4,11 +4,10 @@ import logging
 
 from read.interval import profile_interventions
 from read.io import write_jsonl
-from read.jobs import compute_clock, model_job
+from read.jobs import model_job
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
-startup = model_job(snakemake)  # a warm forked process on local runs; torch on this job's cores
-with compute_clock(startup):
+with model_job(snakemake):  # a warm forked process on local runs; torch on this job's cores
     p, i = snakemake.params, snakemake.input
     rows = profile_interventions(i.teacher, i.student, i.tokenizer, i.suite, i.s0_profile, i.r_tau, i.scale,
                                  i.s0_eval, task=p.task, seed=p.seed, shard=p.shard, n_shards=p.n_shards, profiling=p.profiling,

@@ -4,11 +4,10 @@ import logging
 
 from read.interval import train_interval
 from read.io import write_json
-from read.jobs import compute_clock, model_job
+from read.jobs import model_job
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
-startup = model_job(snakemake)  # a warm forked process on local runs; torch on this job's cores
-with compute_clock(startup):
+with model_job(snakemake):  # a warm forked process on local runs; torch on this job's cores
     p, i, o = snakemake.params, snakemake.input, snakemake.output
     ledger = train_interval(i.base, i.student, i.batch, i.manifest, i.ledger, i.tokenizer, o.student, k=p.k,
                             student=p.student, seed=p.seed, threads=snakemake.threads)
