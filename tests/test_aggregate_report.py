@@ -190,6 +190,9 @@ def test_plot_functions_return_axes_on_a_given_or_new_figure(written):
         assert [t.get_text() for t in ax.get_legend().get_texts()][:3] == ["Student (S0)", "ReAD", "Uniform"]
         s0 = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
         assert len(s0) == 1 and s0[0].get_ydata()[0] == pytest.approx(30.0)  # S0 as a horizontal line
+        styles = {c.get_label(): c.lines[0].get_linestyle() for c in ax.containers}
+        onehots = [k for k in styles if k.startswith("One-hot")]
+        assert onehots and {styles[k] for k in onehots} == {"-."} and styles["ReAD"] == "-"
         given = Figure().subplots()
         assert plots.plot_budget_curve(table, ax=given) is given
 

@@ -66,6 +66,14 @@ def method_palette(methods: Iterable[str]) -> dict[str, tuple[float, float, floa
     return out
 
 
+def method_style(method: str) -> dict:
+    """Line and bar style beyond colour: one-hot runs are dash-dotted with square markers
+    and hatched, so that they stay apart from the blue task-static at any "crest" shade."""
+    if onehot_target(method) is None:
+        return {"line": {"linestyle": "-", "marker": "o"}, "bar": {}}
+    return {"line": {"linestyle": "-.", "marker": "s"}, "bar": {"hatch": "///", "edgecolor": "white"}}
+
+
 def capability_palette() -> dict[str, tuple[float, float, float]]:
     import seaborn as sns
 
@@ -116,8 +124,8 @@ def plot_budget_curve(df: pd.DataFrame, ax: Axes | None = None, metric: str = "t
                    label=method_label(r["method"]), zorder=1)
     for method in sorted(set(rows["method"]), key=method_key):
         d = rows[rows["method"] == method].sort_values("budget")
-        ax.errorbar(d["budget"], d["mean"], yerr=d["std"].fillna(0.0), color=colors[method], marker="o",
-                    markersize=4, capsize=3, linewidth=1.5 if method == "read" else 1.0,
+        ax.errorbar(d["budget"], d["mean"], yerr=d["std"].fillna(0.0), color=colors[method],
+                    **method_style(method)["line"], markersize=4, capsize=3, linewidth=1.5 if method == "read" else 1.0,
                     label=method_label(method), zorder=3 if method == "read" else 2)
     budgets = sorted(set(rows["budget"]))
     ax.set_xscale("log")
@@ -258,7 +266,7 @@ def plot_capability_profile(df: pd.DataFrame, ax: Axes | None = None, legend: bo
         mean = [float(d["mean"].get(c, np.nan)) for c in CAPABILITIES]
         std = [_zero(float(d["std"].get(c, np.nan))) for c in CAPABILITIES]
         ax.bar(x - 0.4 + (i + 0.5) * width, mean, width, yerr=std, color=colors[method], capsize=1.5,
-               error_kw={"linewidth": 0.6}, label=method_label(method))
+               error_kw={"linewidth": 0.6}, label=method_label(method), **method_style(method)["bar"])
     ax.set_xticks(x, [SHORT[c] for c in CAPABILITIES])
     ax.set_xlabel("capability")
     ax.set_ylabel(metric_label(metric))
