@@ -124,9 +124,9 @@ def plot_budget_curve(df: pd.DataFrame, ax: Axes | None = None, metric: str = "t
                    label=method_label(r["method"]), zorder=1)
     for method in sorted(set(rows["method"]), key=method_key):
         d = rows[rows["method"] == method].sort_values("budget")
-        ax.errorbar(d["budget"], d["mean"], yerr=d["std"].fillna(0.0), color=colors[method],
-                    **method_style(method)["line"], markersize=4, capsize=3, linewidth=1.5 if method == "read" else 1.0,
-                    label=method_label(method), zorder=3 if method == "read" else 2)
+        ax.errorbar(d["budget"], d["mean"], yerr=d["std"].fillna(0.0), color=colors[method], markersize=4,
+                    capsize=3, linewidth=1.5 if method == "read" else 1.0, label=method_label(method),
+                    zorder=3 if method == "read" else 2, **method_style(method)["line"])
     budgets = sorted(set(rows["budget"]))
     ax.set_xscale("log")
     ax.set_xticks(budgets, [format_tokens(b) for b in budgets])
