@@ -6,7 +6,7 @@
 A batch decodes until its longest answer ends, and world answers are short with a long
 tail, so ``read.lm`` decodes a first segment for every row and continues the open rows
 together (``lm._decode``). Each variant answers the same world prompts, capability by
-capability within the same token budget (``lm.generate_within``, as a generate job
+capability within the same token budget (``lm.generate`` with ``max_total_tokens``, as a generate job
 does), the variants alternating in one process so that machine load hits them alike.
 Prints generated tokens/s per variant (segment 0 = one pass) and the ratio to the
 first. Needs a trained teacher: run README command 1 (or the setup rules) first.
@@ -47,8 +47,8 @@ def main() -> None:
         for seg in args.segments:  # alternate within each repeat
             t0 = time.perf_counter()
             for c in CAPABILITIES:
-                gens = lm.generate_within(model, tok, prompts[c], args.tokens, max_new_tokens=48,
-                                          batch_size=args.batch_size, segment=seg or None)
+                gens = lm.generate(model, tok, prompts[c], max_new_tokens=48, max_total_tokens=args.tokens,
+                                   batch_size=args.batch_size, segment=seg or None)
                 tokens[seg] += sum(g.n_tokens for g in gens)
             seconds[seg] += time.perf_counter() - t0
     base = tokens[args.segments[0]] / seconds[args.segments[0]]

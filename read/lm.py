@@ -681,29 +681,13 @@ def _decode(model, tokenizer, prompts: list[list[int]], order: list[int], gcfg, 
     return done
 
 
-def _generate_texts(model, tokenizer, prompt_texts: Sequence[str], *, by_length: bool, cap: int | None,
-                    max_new_tokens: int, temperature: float, top_p: float, seed: int, batch_size: int,
-                    top_k_logprobs: int, segment: int | None) -> list[Generation]:
-    """:func:`_decode` on texts; the answered prefix of ``prompt_texts`` (all of them without a cap), in order."""
-    import torch
-
-    gcfg = _generation_config(tokenizer, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
-                              batch_size=batch_size, top_k_logprobs=top_k_logprobs)
-    prompts = encode_prompts(tokenizer, prompt_texts)
-    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i])) if by_length else list(range(len(prompts)))
-    model.eval()
-    with torch.random.fork_rng(devices=[]), torch.inference_mode():
-        done = _decode(model, tokenizer, prompts, order, gcfg, max_new_tokens=max_new_tokens, batch_size=batch_size,
-                       seed=seed, top_k_logprobs=top_k_logprobs, cap=cap, segment=segment)
-    return [done[i] for i in range(len(done))]
-
-
 def generate(
     model,
     tokenizer,
     prompt_texts: Sequence[str],
     *,
     max_new_tokens: int,
+    max_total_tokens: int | None = None,
     temperature: float = 0.0,
     top_p: float = 1.0,
     seed: int = 0,
@@ -711,44 +695,34 @@ def generate(
     top_k_logprobs: int = 0,
     segment: int | None = 8,
 ) -> list[Generation]:
-    """Batched generation with left padding and the KV cache; one Generation per prompt, in order.
+    """Batched generation with left padding and the KV cache, results in input order.
 
     temperature 0 = greedy (deterministic). Sampling draws from a torch RNG seeded from
     ``seed`` inside a forked RNG state, so global torch state is untouched. Generation stops
-    at EOS (counted in n_tokens) or after max_new_tokens. Prompts are sorted by length for
-    batching and results returned in input order. Answers longer than ``segment`` tokens
-    finish in a second pass with the other long ones (see :func:`_decode`; None: one pass).
+    at EOS (counted in n_tokens) or after max_new_tokens. Answers longer than ``segment``
+    tokens finish in a second pass with the other long ones (see :func:`_decode`; None: one
+    pass).
+
+    Without ``max_total_tokens``: one Generation per prompt; prompts are batched by length.
+    With it (a token budget): Generations for a prefix of the prompts, Σ n_tokens ≤
+    ``max_total_tokens``. Prompts are then taken in the given order (no length sort, so
+    which ones get answered does not depend on their length), and the call that reaches
+    the budget stops at once; rows it leaves open come back with ``finished=False`` and
+    count in full.
     """
-    return _generate_texts(model, tokenizer, prompt_texts, by_length=True, cap=None, max_new_tokens=max_new_tokens,
-                           temperature=temperature, top_p=top_p, seed=seed, batch_size=batch_size,
-                           top_k_logprobs=top_k_logprobs, segment=segment)
+    import torch
 
-
-def generate_within(
-    model,
-    tokenizer,
-    prompt_texts: Sequence[str],
-    max_total_tokens: int,
-    *,
-    max_new_tokens: int,
-    temperature: float = 0.0,
-    top_p: float = 1.0,
-    seed: int = 0,
-    batch_size: int = 64,
-    top_k_logprobs: int = 0,
-    segment: int | None = 8,
-) -> list[Generation]:
-    """Generations for a prefix of the prompts, in order, with Σ n_tokens ≤ ``max_total_tokens``.
-
-    For a token budget: prompts are taken in the given order (no length sort, so which ones
-    get answered does not depend on their length), and the call that reaches the budget
-    stops at once; rows it leaves open come back with ``finished=False`` and count in
-    full. Batch sizing and segments as in :func:`_decode`; sampling and seeding as in
-    :func:`generate`.
-    """
-    return _generate_texts(model, tokenizer, prompt_texts, by_length=False, cap=max_total_tokens,
-                           max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed,
-                           batch_size=batch_size, top_k_logprobs=top_k_logprobs, segment=segment)
+    gcfg = _generation_config(tokenizer, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
+                              batch_size=batch_size, top_k_logprobs=top_k_logprobs)
+    prompts = encode_prompts(tokenizer, prompt_texts)
+    order = list(range(len(prompts)))
+    if max_total_tokens is None:
+        order.sort(key=lambda i: len(prompts[i]))
+    model.eval()
+    with torch.random.fork_rng(devices=[]), torch.inference_mode():
+        done = _decode(model, tokenizer, prompts, order, gcfg, max_new_tokens=max_new_tokens, batch_size=batch_size,
+                       seed=seed, top_k_logprobs=top_k_logprobs, cap=max_total_tokens, segment=segment)
+    return [done[i] for i in range(len(done))]
 
 
 def response_loglik(model, tokenizer, prompt_texts: Sequence[str], response_texts: Sequence[str], batch_size: int = 64,

@@ -215,7 +215,7 @@ def test_budgeted_generation_answers_a_prefix_and_never_passes_the_budget(tok, c
     model = tiny(tok)  # untrained: answers run to max_new_tokens or stop at a random EOS
     prompts = PROMPTS * 3
     full = lm.generate(model, tok, prompts, max_new_tokens=6, batch_size=4)
-    gens = lm.generate_within(model, tok, prompts, cap, max_new_tokens=6, batch_size=4, segment=segment)
+    gens = lm.generate(model, tok, prompts, max_new_tokens=6, max_total_tokens=cap, batch_size=4, segment=segment)
     assert sum(g.n_tokens for g in gens) <= cap
     assert len(gens) <= len(prompts) and (len(gens) == len(prompts) or sum(g.n_tokens for g in gens) > cap - 6)
     # the answers that were not cut by the budget are the same greedy answers
@@ -228,6 +228,6 @@ def test_budgeted_generation_answers_a_prefix_and_never_passes_the_budget(tok, c
 def test_budget_cut_rows_are_unfinished_and_short(tok, segment):
     bias = torch.zeros(len(tok))  # uniform logits: no EOS, every answer would take max_new_tokens
     model = _constant_head(tiny(tok), bias)
-    gens = lm.generate_within(model, tok, PROMPTS, 10, max_new_tokens=6, batch_size=4, segment=segment)
+    gens = lm.generate(model, tok, PROMPTS, max_new_tokens=6, max_total_tokens=10, batch_size=4, segment=segment)
     assert sum(g.n_tokens for g in gens) <= 10 and all(not g.finished for g in gens)
     assert gens[0].n_tokens == 6 and any(g.n_tokens < 6 for g in gens[1:])  # the first batch fits; the next is cut

@@ -321,7 +321,8 @@ def test_teacher_config_from_dict_rejects_unknown_keys():
 def test_every_backend_generates_within_a_budget(hf, cap):
     prompts = [f"What is {a} plus {b}?" for a, b in PAIRS[:12]]
     native = hf.generate_within(prompts, cap, max_new_tokens=8)  # hf: stops the batch at the budget
-    chunked = Teacher.generate_within(hf, prompts, cap, max_new_tokens=8)  # the safe chunks every backend has
+    texts = [render_prompt(p) for p in prompts]  # the safe chunks every backend has, on the same rendered text
+    chunked = Teacher._generate_within(hf, texts, cap, max_new_tokens=8, temperature=0.0, seed=0, top_k=0)
     for gens in (native, chunked):
         assert sum(g.n_tokens for g in gens) <= cap and len(gens) <= len(prompts)
     for n, c in zip(native, chunked):  # same prompts in the same order, same greedy answers

@@ -130,20 +130,25 @@ class Teacher:
     def generate_within(self, prompts: Sequence[str], max_total_tokens: int, *, signal: str = "resp",
                         max_new_tokens: int = 256, temperature: float = 0.0, seed: int = 0,
                         top_k: int = 0) -> list[Generation]:
-        """Generations for a prefix of ``prompts``, in order, using at most ``max_total_tokens``.
+        """Generations for a prefix of ``prompts``, in order, using at most ``max_total_tokens``."""
+        k = check_request(signal, max_new_tokens, temperature, top_k)
+        texts = [render_prompt(p, cot=signal == "cot") for p in prompts]
+        return self._generate_within(texts, int(max_total_tokens), max_new_tokens=max_new_tokens,
+                                     temperature=temperature, seed=seed, top_k=k)
 
-        Every backend: chunks of floor(left / max_new_tokens) prompts, so no chunk can pass
+    def _generate_within(self, texts: list[str], max_total_tokens: int, *, max_new_tokens: int, temperature: float,
+                         seed: int, top_k: int) -> list[Generation]:
+        """Every backend: chunks of floor(left / max_new_tokens) prompts, so no chunk can pass
         the budget whatever the answers' lengths. Backends that can stop mid-batch override
-        this to fill the budget in fewer, larger calls (``hf``).
-        """
+        this to fill the budget in fewer, larger calls (``hf``)."""
         out: list[Generation] = []
-        left, n = int(max_total_tokens), 0
-        while len(out) < len(prompts):
-            size = min(left // max_new_tokens, len(prompts) - len(out))
+        left, n = max_total_tokens, 0
+        while len(out) < len(texts):
+            size = min(left // max_new_tokens, len(texts) - len(out))
             if size < 1:
                 break
-            gens = self.generate(prompts[len(out) : len(out) + size], signal=signal, max_new_tokens=max_new_tokens,
-                                 temperature=temperature, seed=seed + n, top_k=top_k)
+            gens = self._generate(texts[len(out) : len(out) + size], max_new_tokens=max_new_tokens,
+                                  temperature=temperature, seed=seed + n, top_k=top_k)
             out += gens
             left -= sum(g.n_tokens for g in gens)
             n += 1
