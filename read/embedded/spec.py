@@ -17,7 +17,7 @@ The tiers are sized for the embedded teacher (a 0.6M-parameter Llama trained for
 steps, five to eight minutes on 2 CPU cores), by one rule for every capability: easy and
 medium use what it learns in that time, hard adds what it barely learns (reversing or
 sorting lists, stacked constraints, carries, two-step chains, many pairs), at a tenth of
-the items. Measured per tier in README.md (teacher: easy ~0.8, medium ~0.5, hard ~0.1).
+the items. Measured per tier in README.md (teacher: easy ~0.8, medium ~0.5, hard ~0.15).
 
 **Learning speed.** What a tiny model learns fast is the same in every capability:
 copying a span from the prompt, a fixed output format, and a small lookup table that is
