@@ -113,6 +113,13 @@ def check_request(signal: str, max_new_tokens: int, temperature: float, top_k: i
     return top_k if signal == "logit" else 0
 
 
+def _model_request(prompts: Sequence[str], signal: str, max_new_tokens: int, temperature: float,
+                   top_k: int) -> tuple[list[str], int]:
+    """The model texts for raw ``prompts`` under ``signal``, and the logprobs to ask for (checked)."""
+    k = check_request(signal, max_new_tokens, temperature, top_k)
+    return [render_prompt(p, cot=signal == "cot") for p in prompts], k
+
+
 class Teacher:
     """Base class: render prompts for the signal, then the backend's ``_generate`` on model text."""
 
@@ -121,8 +128,7 @@ class Teacher:
     def generate(self, prompts: Sequence[str], *, signal: str = "resp", max_new_tokens: int = 256,
                  temperature: float = 0.0, seed: int = 0, top_k: int = 0) -> list[Generation]:
         """One Generation per raw prompt, in order. temperature 0 = greedy; ``seed`` fixes sampling."""
-        k = check_request(signal, max_new_tokens, temperature, top_k)
-        texts = [render_prompt(p, cot=signal == "cot") for p in prompts]
+        texts, k = _model_request(prompts, signal, max_new_tokens, temperature, top_k)
         if not texts:
             return []
         return self._generate(texts, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed, top_k=k)
@@ -131,8 +137,7 @@ class Teacher:
                         max_new_tokens: int = 256, temperature: float = 0.0, seed: int = 0,
                         top_k: int = 0) -> list[Generation]:
         """Generations for a prefix of ``prompts``, in order, using at most ``max_total_tokens``."""
-        k = check_request(signal, max_new_tokens, temperature, top_k)
-        texts = [render_prompt(p, cot=signal == "cot") for p in prompts]
+        texts, k = _model_request(prompts, signal, max_new_tokens, temperature, top_k)
         return self._generate_within(texts, int(max_total_tokens), max_new_tokens=max_new_tokens,
                                      temperature=temperature, seed=seed, top_k=k)
 
