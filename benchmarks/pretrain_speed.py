@@ -1,0 +1,173 @@
+"""Pretraining speed: what the teacher's step could gain, measured side by side.
+
+    .venv/bin/python benchmarks/pretrain_speed.py [--steps 120]
+
+The teacher's pretraining is the longest job of the main run. Two kinds of change are
+measured against the step `read.lm.train` takes now (SDPA attention, foreach AdamW, one
+process on 2 threads), on the same world batches:
+
+1. in one process, alternating step by step: eager attention, fused AdamW, and both;
+2. data parallelism: two processes on 1 thread each, each taking half of every batch and
+   all-reducing the gradients (gloo), against one process on 2 threads, alternating block
+   by block. Two 1-thread processes get more from 2 cores than one 2-thread process does,
+   so this is the obvious candidate; the per-step cost that a half batch does not halve
+   decides it.
+
+Every variant computes the same loss: the first losses are checked equal. Each changes
+the floating-point rounding, so adopting one would change the teacher's weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+
+import numpy as np
+
+SPEC = {"layers": 2, "hidden": 128, "heads": 4, "intermediate": 256}  # the embedded teacher
+
+
+def world_batches(steps: int):
+    """(tokenizer, encoded items, per-step index lists) as the teacher's pretraining draws them."""
+    from read import lm
+    from read.embedded.pretrain import world_texts
+    from read.embedded.tokenizer import load_tokenizer, train_world_tokenizer
+    from read.rng import rng_for
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tok = load_tokenizer(train_world_tokenizer(f"{tmp}/tok", 2048, 500, 0))
+    prompts, responses, _ = world_texts(400, 0.2, 0)
+    enc = lm.encode_pairs(tok, prompts, responses, 384)
+    plan = lm.plan_steps(enc, lm.TrainConfig(batch_size=32, max_steps=steps), rng_for(0, "bench"))
+    return tok, enc, plan
+
+
+def new_model(tok, *, eager: bool = False):
+    from read.embedded.models import ModelSpec, build_model
+
+    model = build_model(ModelSpec(**SPEC), len(tok), 0, pad_id=tok.pad_token_id)
+    if eager:
+        model.set_attn_implementation("eager")
+    model.train()
+    return model
+
+
+def step_loss(model, batch, n_targets: int):
+    """Summed target cross-entropy over ``batch`` divided by the whole batch's target count."""
+    import torch.nn.functional as F
+
+    from read import lm
+
+    select = batch["labels"][:, 1:] != lm.IGNORE
+    logits = lm.target_logits(model, batch["input_ids"], batch["attention_mask"], select)
+    return F.cross_entropy(logits, batch["labels"][:, 1:][select], reduction="sum") / n_targets
+
+
+def in_process(tok, enc, plan) -> None:
+    import torch
+
+    from read import lm
+
+    torch.set_num_threads(2)
+    variants = {"sdpa + foreach (now)": (False, False), "eager attention": (True, False),
+                "fused AdamW": (False, True), "eager + fused": (True, True)}
+    models = {name: new_model(tok, eager=eager) for name, (eager, _) in variants.items()}
+    opts = {name: torch.optim.AdamW(models[name].parameters(), lr=1e-3, weight_decay=0.3, fused=fused)
+            for name, (_, fused) in variants.items()}
+    seconds = {name: [] for name in variants}
+    first = {}
+    for idx in plan:
+        items = [enc[i] for i in idx]
+        batch = lm.collate(items, tok.pad_token_id)
+        n_targets = sum(e.n_response_tokens for e in items)
+        for name in variants:  # alternate, so load drifts affect all alike
+            t0 = time.perf_counter()
+            loss = step_loss(models[name], batch, n_targets)
+            opts[name].zero_grad()
+            loss.backward()
+            opts[name].step()
+            seconds[name].append(time.perf_counter() - t0)
+            first.setdefault(name, float(loss.detach()))
+    assert max(first.values()) - min(first.values()) < 1e-4, first
+    base = np.median(seconds["sdpa + foreach (now)"][5:])
+    print("1) one process, 2 threads, alternating step by step")
+    for name, s in seconds.items():
+        print(f"   {name:22s}: {1 / np.median(s[5:]):5.1f} steps/s  {base / np.median(s[5:]):.2f}x")
+
+
+def _worker(rank: int, world: int, store: str, steps: int, out) -> None:
+    """One training process: its share of every batch; gradients summed over processes."""
+    import torch
+    import torch.distributed as dist
+
+    from read import lm
+
+    torch.set_num_threads(2 // world)
+    tok, enc, plan = world_batches(steps)
+    model = new_model(tok)
+    params = list(model.parameters())
+    opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.3)
+    if world > 1:
+        dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=world)
+    losses, t0 = [], 0.0
+    for k, idx in enumerate(plan):
+        if k == 5:
+            t0 = time.perf_counter()
+        items = [enc[i] for i in idx]
+        n_targets = sum(e.n_response_tokens for e in items)
+        loss = step_loss(model, lm.collate(items[rank::world], tok.pad_token_id), n_targets)
+        opt.zero_grad()
+        loss.backward()
+        value = loss.detach()
+        if world > 1:
+            flat = torch.cat([p.grad.reshape(-1) for p in params] + [value.reshape(1)])
+            dist.all_reduce(flat)  # one call: every gradient and the loss
+            offset = 0
+            for p in params:
+                p.grad.copy_(flat[offset : offset + p.numel()].view_as(p))
+                offset += p.numel()
+            value = flat[-1]
+        opt.step()
+        losses.append(float(value))
+    if rank == 0:
+        out.put(((len(plan) - 5) / (time.perf_counter() - t0), losses[0]))
+    if world > 1:
+        dist.destroy_process_group()
+
+
+def data_parallel(steps: int, repeats: int = 2) -> None:
+    import torch.multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    rates = {1: [], 2: []}
+    first = {}
+    for _ in range(repeats):
+        for world in (1, 2):  # alternate blocks, so load drifts affect both
+            with tempfile.TemporaryDirectory() as tmp:
+                out = ctx.Queue()
+                procs = [ctx.Process(target=_worker, args=(r, world, f"{tmp}/store", steps, out)) for r in range(world)]
+                for p in procs:
+                    p.start()
+                rate, first[world] = out.get()
+                for p in procs:
+                    p.join()
+            rates[world].append(rate)
+    assert abs(first[1] - first[2]) < 1e-4, first
+    one, two = np.median(rates[1]), np.median(rates[2])
+    print("2) data parallelism, alternating block by block")
+    print(f"   one process, 2 threads      : {one:5.1f} steps/s")
+    print(f"   two processes, 1 thread each: {two:5.1f} steps/s  {two / one:.2f}x")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--steps", type=int, default=120)
+    args = ap.parse_args()
+    tok, enc, plan = world_batches(args.steps)
+    in_process(tok, enc, plan)
+    data_parallel(args.steps)
+
+
+if __name__ == "__main__":
+    main()
