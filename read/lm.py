@@ -655,7 +655,8 @@ def _decode(model, tokenizer, prompts: list[list[int]], order: list[int], gcfg, 
             fits = free // max_new_tokens if mean is None else math.ceil(free / max(mean, 1.0))
             size = int(max(0 if waiting else 1, min(batch_size, len(order) - pos, fits)))
         if waiting and (len(waiting) >= batch_size or size == 0) and left > 0:
-            idx = list(waiting)[:batch_size]
+            # each continued row takes a token on the first step, before _TokenCap can stop it
+            idx = list(waiting)[: min(batch_size, left)]
             gens = run(idx, [prompts[i] + list(waiting[i].token_ids) for i in idx], max_new_tokens - seg)
             cut = any(not g.finished and g.n_tokens < max_new_tokens - seg for g in gens)
             for i, g in zip(idx, gens):

@@ -224,6 +224,20 @@ def test_budgeted_generation_answers_a_prefix_and_never_passes_the_budget(tok, c
             assert g.token_ids == f.token_ids
 
 
+@pytest.mark.parametrize("seed,cap", [(0, 20), (0, 23), (2, 62), (2, 98)])
+def test_budget_holds_when_more_rows_wait_than_tokens_are_left(tok, seed, cap):
+    # Sampled answers of random length (EOS ~1 in 6 per step): the rows still open after their
+    # first segment can outnumber the tokens left, and each continued row takes a token on its
+    # first step, before the cap can stop it. These (seed, cap) pairs passed the budget by one.
+    bias = torch.zeros(len(tok))
+    bias[tok.eos_token_id] = 4.0
+    model = _constant_head(tiny(tok), bias)
+    gens = lm.generate(model, tok, PROMPTS * 4, max_new_tokens=12, max_total_tokens=cap, batch_size=4, segment=2,
+                       temperature=1.0, seed=seed)
+    assert sum(g.n_tokens for g in gens) <= cap
+    assert sum(g.n_tokens for g in gens) > cap - 12  # the budget was used, not skipped
+
+
 @pytest.mark.parametrize("segment", [None, 2])
 def test_budget_cut_rows_are_unfinished_and_short(tok, segment):
     bias = torch.zeros(len(tok))  # uniform logits: no EOS, every answer would take max_new_tokens
