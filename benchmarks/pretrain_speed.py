@@ -24,23 +24,9 @@ import tempfile
 import time
 
 import numpy as np
+from world import world_batches
 
 SPEC = {"layers": 2, "hidden": 128, "heads": 4, "intermediate": 256}  # the embedded teacher
-
-
-def world_batches(steps: int):
-    """(tokenizer, encoded items, per-step index lists) as the teacher's pretraining draws them."""
-    from read import lm
-    from read.embedded.pretrain import world_texts
-    from read.embedded.tokenizer import load_tokenizer, train_world_tokenizer
-    from read.rng import rng_for
-
-    with tempfile.TemporaryDirectory() as tmp:
-        tok = load_tokenizer(train_world_tokenizer(f"{tmp}/tok", 2048, 500, 0))
-    prompts, responses, _ = world_texts(400, 0.2, 0)
-    enc = lm.encode_pairs(tok, prompts, responses, 384)
-    plan = lm.plan_steps(enc, lm.TrainConfig(batch_size=32, max_steps=steps), rng_for(0, "bench"))
-    return tok, enc, plan
 
 
 def new_model(tok, *, eager: bool = False):
@@ -104,13 +90,13 @@ def _worker(rank: int, world: int, store: str, steps: int, out) -> None:
     from read import lm
 
     torch.set_num_threads(2 // world)
-    tok, enc, plan = world_batches(steps)
+    tok, enc, plan = world_batches(steps, items_per_capability=400)
     model = new_model(tok)
     params = list(model.parameters())
     opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.3)
     if world > 1:
         dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=world)
-    losses, t0 = [], 0.0
+    first_loss, t0 = None, 0.0
     for k, idx in enumerate(plan):
         if k == 5:
             t0 = time.perf_counter()
@@ -129,9 +115,9 @@ def _worker(rank: int, world: int, store: str, steps: int, out) -> None:
                 offset += p.numel()
             value = flat[-1]
         opt.step()
-        losses.append(float(value))
+        first_loss = float(value) if first_loss is None else first_loss
     if rank == 0:
-        out.put(((len(plan) - 5) / (time.perf_counter() - t0), losses[0]))
+        out.put(((len(plan) - 5) / (time.perf_counter() - t0), first_loss))
     if world > 1:
         dist.destroy_process_group()
 
@@ -164,7 +150,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--steps", type=int, default=120)
     args = ap.parse_args()
-    tok, enc, plan = world_batches(args.steps)
+    tok, enc, plan = world_batches(args.steps, items_per_capability=400)
     in_process(tok, enc, plan)
     data_parallel(args.steps)
 

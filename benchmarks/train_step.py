@@ -11,7 +11,6 @@ for the same computation.
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 
 import numpy as np
@@ -29,18 +28,12 @@ def main() -> None:
 
     limit_threads(args.threads)
     import torch
+    from world import world_batches
 
     from read import lm
     from read.embedded.models import ModelSpec, build_model
-    from read.embedded.pretrain import world_texts
-    from read.embedded.tokenizer import load_tokenizer, train_world_tokenizer
-    from read.rng import rng_for
 
-    with tempfile.TemporaryDirectory() as tmp:
-        tok = load_tokenizer(train_world_tokenizer(f"{tmp}/tok", args.vocab, 500, 0))
-    prompts, responses, _ = world_texts(200, 0.2, 0)
-    enc = lm.encode_pairs(tok, prompts, responses, 384)
-    plan = lm.plan_steps(enc, lm.TrainConfig(batch_size=32, max_steps=args.steps), rng_for(0, "bench"))
+    tok, enc, plan = world_batches(args.steps, vocab=args.vocab)
     batches = [lm.collate([enc[i] for i in idx], tok.pad_token_id) for idx in plan]
     spec = ModelSpec(layers=2, hidden=args.hidden, heads=4)
     models = {name: build_model(spec, len(tok), 0) for name in ("full", "targets")}
