@@ -1,8 +1,8 @@
 """Pretraining speed: what the teacher's step could gain, measured side by side.
 
-    .venv/bin/python benchmarks/pretrain_speed.py [--steps 120]
+    .venv/bin/python benchmarks/pretrain_speed.py [--steps 120] [--config config/config.yaml]
 
-The teacher's pretraining is the longest job of the main run. Two kinds of change are
+The teacher's pretraining is the longest job of the main run. Three kinds of change are
 measured against the step `read.lm.train` takes now (SDPA attention, foreach AdamW, one
 process on 2 threads), on the same world batches:
 
@@ -12,9 +12,14 @@ process on 2 threads), on the same world batches:
    by block. Two 1-thread processes get more from 2 cores than one 2-thread process does,
    so this is the obvious candidate; the per-step cost that a half batch does not halve
    decides it.
+3. the schedule of the two pretrainings, the teacher and S0 of ``config/config.yaml``: one
+   after the other on 2 threads each, as the main job runs them, against side by side on
+   1 thread each (two processes at once). Rates are measured; the two wall times are
+   projected from the configured step counts.
 
-Every variant computes the same loss: the first losses are checked equal. Each changes
-the floating-point rounding, so adopting one would change the teacher's weights.
+In 1 and 2 every variant computes the same loss: the first losses are checked equal.
+Each changes the floating-point rounding, so adopting one would change the teacher's
+weights. 3 changes only the thread count, which leaves the weights as they are.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 from world import world_batches
@@ -146,13 +152,74 @@ def data_parallel(steps: int, repeats: int = 2) -> None:
     print(f"   two processes, 1 thread each: {two:5.1f} steps/s  {two / one:.2f}x")
 
 
+def _pretrain_rate(name: str, spec: dict, threads: int, steps: int, out) -> None:
+    """Steps/s of ``read.lm.train`` on ``spec`` at ``threads`` (after 5 warm-up steps), put on ``out``."""
+    import torch
+
+    from read import lm
+    from read.embedded.models import ModelSpec, build_model
+
+    torch.set_num_threads(threads)
+    tok, enc, _ = world_batches(steps, items_per_capability=400)
+    model = build_model(ModelSpec(**spec), len(tok), 0, pad_id=tok.pad_token_id)
+    marks = {}
+
+    def clock(step: int, *_) -> None:
+        marks.setdefault(step, time.perf_counter())
+
+    lm.train(model, enc, lm.TrainConfig(batch_size=32, max_steps=steps, weight_decay=0.3), seed=0,
+             pad_id=tok.pad_token_id, callback=clock, progress=False)
+    out.put((name, threads, (steps - 5) / (marks[steps - 1] - marks[4])))
+
+
+def pretraining_schedule(steps: int, config: Path, repeats: int = 2) -> None:
+    import torch.multiprocessing as mp
+    import yaml
+
+    world = yaml.safe_load(config.read_text())["world"]
+    models = {name: (world[name]["spec"], world[name]["pretrain"]["steps"]) for name in ("teacher", "student")}
+    ctx = mp.get_context("spawn")
+    rates = {(name, threads): [] for name in models for threads in (1, 2)}
+
+    def run(jobs: list[tuple[str, int]]) -> None:
+        """Start ``jobs`` (model, threads) together; S0 takes twice the steps, so both run about as long."""
+        out = ctx.Queue()
+        procs = [ctx.Process(target=_pretrain_rate, args=(name, models[name][0], threads,
+                                                           steps * (2 if name == "student" else 1), out))
+                 for name, threads in jobs]
+        for p in procs:
+            p.start()
+        for _ in jobs:
+            name, threads, rate = out.get()
+            rates[name, threads].append(rate)
+        for p in procs:
+            p.join()
+
+    for _ in range(repeats):  # alternate blocks, so load drifts affect both schedules
+        run([("teacher", 2)])
+        run([("student", 2)])
+        run([("teacher", 1), ("student", 1)])
+    r = {key: float(np.median(v)) for key, v in rates.items()}
+    t_steps, s_steps = models["teacher"][1], models["student"][1]
+    one_after = t_steps / r["teacher", 2] + s_steps / r["student", 2]
+    side_by_side = max(t_steps / r["teacher", 1], s_steps / r["student", 1])  # 1-thread rates measured side by side
+    print(f"3) the two pretrainings ({t_steps} teacher steps, {s_steps} S0 steps), alternating block by block")
+    for name, label in (("teacher", "teacher"), ("student", "S0")):
+        print(f"   {label:7s}: {r[name, 2]:5.1f} steps/s on 2 threads alone, {r[name, 1]:5.1f} on 1 thread "
+              f"beside the other ({r[name, 2] / r[name, 1]:.2f}x from the second thread)")
+    print(f"   one after the other, 2 threads each: {one_after:4.0f} s of training")
+    print(f"   side by side, 1 thread each        : {side_by_side:4.0f} s  {one_after / side_by_side:.2f}x")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--steps", type=int, default=120)
+    ap.add_argument("--config", type=Path, default=Path("config/config.yaml"), help="where the two models are read from")
     args = ap.parse_args()
     tok, enc, plan = world_batches(args.steps, items_per_capability=400)
     in_process(tok, enc, plan)
     data_parallel(args.steps)
+    pretraining_schedule(args.steps, args.config)
 
 
 if __name__ == "__main__":
