@@ -12,7 +12,7 @@ from scipy import stats as sps
 from read.aggregate import collect_allocations, collect_profiles, collect_runs
 from read.aggregate import diagnostics as dg
 from read.aggregate import tables as tb
-from read.aggregate.stats import holm, mean_std, stars, tokens_to_match, welch_t, welch_t_from_stats
+from read.aggregate.stats import holm, mean_std, stars, tokens_to_match, welch_t, welch_t_from_stats, wilson_interval
 from read.capabilities import CAPABILITIES
 from read.errors import ReadError
 from read.io import write_json
@@ -90,6 +90,16 @@ def test_welch_by_hand_equal_spread():
 def test_welch_is_nan_when_undefined():
     assert all(math.isnan(v) for v in welch_t([1.0, 1.0], [2.0, 2.0]))  # zero variance
     assert all(math.isnan(v) for v in welch_t([1.0], [2.0, 3.0]))  # one seed
+
+
+def test_wilson_interval_matches_scipy_and_stays_in_bounds():
+    from scipy.stats import binomtest
+
+    for k, n in [(0, 200), (12, 200), (73, 200), (500, 500), (1, 3)]:
+        ref = binomtest(k, n).proportion_ci(0.95, method="wilson")
+        lo, hi = wilson_interval(k / n, n)
+        assert abs(lo - ref.low) < 1e-9 and abs(hi - ref.high) < 1e-9 and 0 <= lo <= hi <= 1
+    assert wilson_interval(0.5, 0) == (0.0, 1.0)
 
 
 def test_holm_by_hand():

@@ -160,8 +160,9 @@ def _report(caps, tasks):
     from read.embedded import TASKS
 
     accs = list(caps.values())
-    return {"capabilities": {c: {"acc": a} for c, a in caps.items()}, "mean_acc": sum(accs) / len(accs),
-            "min_acc": min(accs), "tasks": {t: {"acc": tasks[t], "requirement": TASKS[t].requirement} for t in tasks}}
+    return {"capabilities": {c: {"acc": a, "n": 200} for c, a in caps.items()}, "mean_acc": sum(accs) / len(accs),
+            "min_acc": min(accs),
+            "tasks": {t: {"acc": tasks[t], "n": 200, "requirement": TASKS[t].requirement} for t in tasks}}
 
 
 def test_preconditions_name_each_task_that_misses_and_why():
@@ -177,4 +178,7 @@ def test_preconditions_name_each_task_that_misses_and_why():
     bad = pre["tasks"]["tool_math"]  # teacher under 0.4 and S0's math out of range
     assert not bad["teacher_ok"] and not bad["components"]["math"]["middling"] and not bad["ok"] and not pre["ok"]
     table = preconditions_table(pre)
-    assert "| knowledge_call | 0.450 | 0.100 |" in table and "math 0.05 / 0.70 (out)" in table
+    assert "| knowledge_call | 0.450 [0.38, 0.52] | 0.100 |" in table and "math 0.05 [0.03, 0.09] / 0.70 (out)" in table
+    # 0.45 of 200: the 0.4 threshold is inside its interval, so the verdict is borderline
+    assert pre["tasks"]["knowledge_call"]["borderline"] and "yes (*borderline*)" in table
+    assert not bad["borderline"]  # 0.30 of 200 is clearly under 0.4, 0.05 clearly under 0.1

@@ -6,7 +6,7 @@ inside functions, so ``import read.aggregate`` stays cheap):
 - :mod:`.collect`: run files -> tidy frames (``collect_runs``, ``collect_allocations``,
   ``collect_profiles``).
 - :mod:`.stats`: pure estimators (``welch_t``, ``welch_t_from_stats``, ``holm``,
-  ``stars``, ``tokens_to_match``).
+  ``stars``, ``tokens_to_match``, ``wilson_interval``).
 - :mod:`.tables`, :mod:`.diagnostics`: tidy frame -> tidy summary table.
 - :mod:`.plots`: ``plot_x(df, ax=None) -> Axes``; :mod:`.figures`: multi-panel layouts.
 - :mod:`.render`: CSV / Markdown / LaTeX text, written atomically.

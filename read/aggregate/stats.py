@@ -1,4 +1,4 @@
-"""Small pure estimators for the result tables: summaries, Welch t, Holm, interpolation.
+"""Small pure estimators for the result tables: summaries, Welch t, Holm, Wilson, interpolation.
 
 Each function takes plain numbers or 1-D sequences (one value per seed) and returns plain
 floats, so it can be checked by hand. None of them draws random numbers.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from statistics import NormalDist
 from typing import NamedTuple
 
 import numpy as np
@@ -58,6 +59,24 @@ def welch_t(x: Sequence[float], y: Sequence[float]) -> Welch:
     n1, m1, s1 = mean_std(x)
     n2, m2, s2 = mean_std(y)
     return welch_t_from_stats(m1, s1, n1, m2, s2, n2)
+
+
+Z95 = NormalDist().inv_cdf(0.975)
+
+
+def wilson_interval(acc: float, n: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval of a proportion ``acc`` of ``n`` trials (95% by default).
+
+    With c = z² / n: centre = (acc + c/2) / (1 + c), half-width = z / (1 + c) ·
+    sqrt(acc(1 − acc)/n + z²/(4n²)). Unlike acc ± z·se it stays inside [0, 1] and does not
+    collapse at 0 or 1, which matters for the low accuracies S0 has. n = 0 gives [0, 1].
+    """
+    if n < 1:
+        return 0.0, 1.0
+    c = z * z / n
+    centre = (acc + c / 2) / (1 + c)
+    half = z / (1 + c) * math.sqrt(acc * (1 - acc) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def holm(pvalues: Sequence[float]) -> list[float]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 
+from read.aggregate.stats import wilson_interval
 from read.capabilities import CAPABILITIES
 
 MAX_NEW_TOKENS_MARGIN = 8  # generate a little past the longest gold response so over-long answers count as wrong
@@ -88,23 +89,34 @@ TEACHER_MEAN_MIN, TEACHER_CAP_MIN, TEACHER_TASK_MIN = 0.6, 0.2, 0.4
 S0_MIDDLING = (0.1, 0.6)
 
 
+def _straddles(ci: tuple[float, float], *thresholds: float) -> bool:
+    return any(ci[0] < t < ci[1] for t in thresholds)
+
+
 def preconditions(teacher: dict, student: dict) -> dict:
     """Check the embedded preconditions from two :func:`accuracy_report` results.
 
     Returns ``{"teacher": {"mean_acc", "min_acc", "ok"}, "s0_below_teacher": {cap: bool},
-    "tasks": {task: {"teacher", "teacher_ok", "components": {cap: {"teacher", "s0",
-    "middling"}}, "ok"}}, "ok"}``; "ok" is True when every check in it holds.
+    "tasks": {task: {"teacher", "teacher_ci", "teacher_ok", "components": {cap: {"teacher",
+    "s0", "s0_ci", "middling"}}, "ok", "borderline"}}, "ok"}``; "ok" is True when every check
+    in it holds. The checks compare point estimates with the thresholds; ``*_ci`` are 95%
+    Wilson intervals, and "borderline" says that a threshold a task is checked against lies
+    inside one of them, so more test items could change its verdict.
     """
     caps = {c: (teacher["capabilities"][c]["acc"], student["capabilities"][c]["acc"]) for c in CAPABILITIES}
+    s0_ci = {c: wilson_interval(student["capabilities"][c]["acc"], student["capabilities"][c]["n"]) for c in CAPABILITIES}
     below = {c: s < t for c, (t, s) in caps.items()}
     t_ok = teacher["mean_acc"] >= TEACHER_MEAN_MIN and teacher["min_acc"] >= TEACHER_CAP_MIN
     tasks = {}
     for name, block in teacher.get("tasks", {}).items():
-        comps = {c: {"teacher": caps[c][0], "s0": caps[c][1], "middling": S0_MIDDLING[0] <= caps[c][1] <= S0_MIDDLING[1]}
-                 for c in block["requirement"]}
+        comps = {c: {"teacher": caps[c][0], "s0": caps[c][1], "s0_ci": list(s0_ci[c]),
+                     "middling": S0_MIDDLING[0] <= caps[c][1] <= S0_MIDDLING[1]} for c in block["requirement"]}
         ok = block["acc"] >= TEACHER_TASK_MIN
-        tasks[name] = {"teacher": block["acc"], "s0": student.get("tasks", {}).get(name, {}).get("acc"),
-                       "teacher_ok": ok, "components": comps, "ok": ok and all(v["middling"] for v in comps.values())}
+        ci = wilson_interval(block["acc"], block["n"])
+        edge = _straddles(ci, TEACHER_TASK_MIN) or any(_straddles(s0_ci[c], *S0_MIDDLING) for c in comps)
+        tasks[name] = {"teacher": block["acc"], "teacher_ci": list(ci), "s0": student.get("tasks", {}).get(name, {}).get("acc"),
+                       "teacher_ok": ok, "components": comps, "ok": ok and all(v["middling"] for v in comps.values()),
+                       "borderline": edge}
     return {"teacher": {"mean_acc": teacher["mean_acc"], "min_acc": teacher["min_acc"], "ok": t_ok},
             "s0_below_teacher": below, "tasks": tasks,
             "thresholds": {"teacher_mean_min": TEACHER_MEAN_MIN, "teacher_cap_min": TEACHER_CAP_MIN,
@@ -113,7 +125,8 @@ def preconditions(teacher: dict, student: dict) -> dict:
 
 
 def preconditions_table(pre: dict) -> str:
-    """Markdown: one row per task (teacher EM, S0 EM, each component's S0 / teacher accuracy)."""
+    """Markdown: one row per task (teacher EM, S0 EM, each component's S0 / teacher accuracy),
+    with 95% Wilson intervals on the two quantities the verdict checks."""
     yes = {True: "yes", False: "**no**"}
     th = pre["thresholds"]
     lo, hi = th["s0_middling"]
@@ -121,11 +134,18 @@ def preconditions_table(pre: dict) -> str:
             f"lowest capability {pre['teacher']['min_acc']:.3f} (target ≥ {th['teacher_cap_min']}): "
             f"{yes[pre['teacher']['ok']]}. S0 below the teacher on every capability: "
             f"{yes[all(pre['s0_below_teacher'].values())]}.", "",
+            "Verdicts compare point estimates with the thresholds; brackets are 95% Wilson intervals, "
+            "and *borderline* marks a verdict whose threshold lies inside one of them.", "",
             f"| task | teacher EM (≥ {th['teacher_task_min']}) | S0 EM | components: S0 / teacher (S0 in [{lo}, {hi}]) | met |",
             "|---|---|---|---|---|"]
     for name, t in pre["tasks"].items():
-        comps = ", ".join(f"{c} {v['s0']:.2f} / {v['teacher']:.2f}{'' if v['middling'] else ' (out)'}"
+        comps = ", ".join(f"{c} {v['s0']:.2f} {_bracket(v['s0_ci'])} / {v['teacher']:.2f}{'' if v['middling'] else ' (out)'}"
                           for c, v in t["components"].items())
         s0 = "n/a" if t["s0"] is None else f"{t['s0']:.3f}"
-        rows.append(f"| {name} | {t['teacher']:.3f} | {s0} | {comps} | {yes[t['ok']]} |")
+        verdict = yes[t["ok"]] + (" (*borderline*)" if t["borderline"] else "")
+        rows.append(f"| {name} | {t['teacher']:.3f} {_bracket(t['teacher_ci'])} | {s0} | {comps} | {verdict} |")
     return "\n".join(rows) + "\n"
+
+
+def _bracket(ci) -> str:
+    return f"[{ci[0]:.2f}, {ci[1]:.2f}]"
