@@ -4,7 +4,7 @@
 
 The teacher's pretraining is the longest job of the main run. Three kinds of change are
 measured against the step `read.lm.train` takes now (SDPA attention, foreach AdamW, one
-process on 2 threads), on the same world batches:
+process on 2 threads), on the same world batches, with the models of ``--config``:
 
 1. in one process, alternating step by step: eager attention, fused AdamW, and both;
 2. data parallelism: two processes on 1 thread each, each taking half of every batch and
@@ -32,13 +32,21 @@ from pathlib import Path
 import numpy as np
 from world import world_batches
 
-SPEC = {"layers": 2, "hidden": 128, "heads": 4, "intermediate": 256}  # the embedded teacher
+WARMUP = 5  # steps left out of every rate
 
 
-def new_model(tok, *, eager: bool = False):
+def config_models(config: Path) -> dict[str, tuple[dict, int]]:
+    """{"teacher" | "student": (model spec, pretraining steps)} from the workflow config."""
+    import yaml
+
+    world = yaml.safe_load(config.read_text())["world"]
+    return {name: (world[name]["spec"], world[name]["pretrain"]["steps"]) for name in ("teacher", "student")}
+
+
+def new_model(tok, spec: dict, *, eager: bool = False):
     from read.embedded.models import ModelSpec, build_model
 
-    model = build_model(ModelSpec(**SPEC), len(tok), 0, pad_id=tok.pad_token_id)
+    model = build_model(ModelSpec(**spec), len(tok), 0, pad_id=tok.pad_token_id)
     if eager:
         model.set_attn_implementation("eager")
     model.train()
@@ -56,7 +64,23 @@ def step_loss(model, batch, n_targets: int):
     return F.cross_entropy(logits, batch["labels"][:, 1:][select], reduction="sum") / n_targets
 
 
-def in_process(tok, enc, plan) -> None:
+def run_processes(target, args: list[tuple], n_results: int) -> list:
+    """Start one spawned process per ``args`` (each also gets a result queue), wait for
+    ``n_results`` results from the queue, join them all, and return the results."""
+    import torch.multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=target, args=(*a, out)) for a in args]
+    for p in procs:
+        p.start()
+    results = [out.get() for _ in range(n_results)]
+    for p in procs:
+        p.join()
+    return results
+
+
+def in_process(tok, enc, plan, spec: dict) -> None:
     import torch
 
     from read import lm
@@ -64,7 +88,7 @@ def in_process(tok, enc, plan) -> None:
     torch.set_num_threads(2)
     variants = {"sdpa + foreach (now)": (False, False), "eager attention": (True, False),
                 "fused AdamW": (False, True), "eager + fused": (True, True)}
-    models = {name: new_model(tok, eager=eager) for name, (eager, _) in variants.items()}
+    models = {name: new_model(tok, spec, eager=eager) for name, (eager, _) in variants.items()}
     opts = {name: torch.optim.AdamW(models[name].parameters(), lr=1e-3, weight_decay=0.3, fused=fused)
             for name, (_, fused) in variants.items()}
     seconds = {name: [] for name in variants}
@@ -82,13 +106,13 @@ def in_process(tok, enc, plan) -> None:
             seconds[name].append(time.perf_counter() - t0)
             first.setdefault(name, float(loss.detach()))
     assert max(first.values()) - min(first.values()) < 1e-4, first
-    base = np.median(seconds["sdpa + foreach (now)"][5:])
+    base = np.median(seconds["sdpa + foreach (now)"][WARMUP:])
     print("1) one process, 2 threads, alternating step by step")
     for name, s in seconds.items():
-        print(f"   {name:22s}: {1 / np.median(s[5:]):5.1f} steps/s  {base / np.median(s[5:]):.2f}x")
+        print(f"   {name:22s}: {1 / np.median(s[WARMUP:]):5.1f} steps/s  {base / np.median(s[WARMUP:]):.2f}x")
 
 
-def _worker(rank: int, world: int, store: str, steps: int, out) -> None:
+def _worker(rank: int, world: int, store: str, steps: int, spec: dict, out) -> None:
     """One training process: its share of every batch; gradients summed over processes."""
     import torch
     import torch.distributed as dist
@@ -97,14 +121,14 @@ def _worker(rank: int, world: int, store: str, steps: int, out) -> None:
 
     torch.set_num_threads(2 // world)
     tok, enc, plan = world_batches(steps, items_per_capability=400)
-    model = new_model(tok)
+    model = new_model(tok, spec)
     params = list(model.parameters())
     opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.3)
     if world > 1:
         dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=world)
     first_loss, t0 = None, 0.0
     for k, idx in enumerate(plan):
-        if k == 5:
+        if k == WARMUP:
             t0 = time.perf_counter()
         items = [enc[i] for i in idx]
         n_targets = sum(e.n_response_tokens for e in items)
@@ -123,27 +147,19 @@ def _worker(rank: int, world: int, store: str, steps: int, out) -> None:
         opt.step()
         first_loss = float(value) if first_loss is None else first_loss
     if rank == 0:
-        out.put(((len(plan) - 5) / (time.perf_counter() - t0), first_loss))
+        out.put(((len(plan) - WARMUP) / (time.perf_counter() - t0), first_loss))
     if world > 1:
         dist.destroy_process_group()
 
 
-def data_parallel(steps: int, repeats: int = 2) -> None:
-    import torch.multiprocessing as mp
-
-    ctx = mp.get_context("spawn")
+def data_parallel(steps: int, spec: dict, repeats: int = 2) -> None:
     rates = {1: [], 2: []}
     first = {}
     for _ in range(repeats):
         for world in (1, 2):  # alternate blocks, so load drifts affect both
-            with tempfile.TemporaryDirectory() as tmp:
-                out = ctx.Queue()
-                procs = [ctx.Process(target=_worker, args=(r, world, f"{tmp}/store", steps, out)) for r in range(world)]
-                for p in procs:
-                    p.start()
-                rate, first[world] = out.get()
-                for p in procs:
-                    p.join()
+            with tempfile.TemporaryDirectory() as tmp:  # rank 0 alone reports
+                [(rate, first[world])] = run_processes(
+                    _worker, [(r, world, f"{tmp}/store", steps, spec) for r in range(world)], n_results=1)
             rates[world].append(rate)
     assert abs(first[1] - first[2]) < 1e-4, first
     one, two = np.median(rates[1]), np.median(rates[2])
@@ -153,15 +169,14 @@ def data_parallel(steps: int, repeats: int = 2) -> None:
 
 
 def _pretrain_rate(name: str, spec: dict, threads: int, steps: int, out) -> None:
-    """Steps/s of ``read.lm.train`` on ``spec`` at ``threads`` (after 5 warm-up steps), put on ``out``."""
+    """Steps/s of ``read.lm.train`` on ``spec`` at ``threads`` (after WARMUP steps), put on ``out``."""
     import torch
 
     from read import lm
-    from read.embedded.models import ModelSpec, build_model
 
     torch.set_num_threads(threads)
     tok, enc, _ = world_batches(steps, items_per_capability=400)
-    model = build_model(ModelSpec(**spec), len(tok), 0, pad_id=tok.pad_token_id)
+    model = new_model(tok, spec)
     marks = {}
 
     def clock(step: int, *_) -> None:
@@ -169,31 +184,17 @@ def _pretrain_rate(name: str, spec: dict, threads: int, steps: int, out) -> None
 
     lm.train(model, enc, lm.TrainConfig(batch_size=32, max_steps=steps, weight_decay=0.3), seed=0,
              pad_id=tok.pad_token_id, callback=clock, progress=False)
-    out.put((name, threads, (steps - 5) / (marks[steps - 1] - marks[4])))
+    out.put((name, threads, (steps - WARMUP) / (marks[steps - 1] - marks[WARMUP - 1])))
 
 
-def pretraining_schedule(steps: int, config: Path, repeats: int = 2) -> None:
-    import torch.multiprocessing as mp
-    import yaml
-
-    world = yaml.safe_load(config.read_text())["world"]
-    models = {name: (world[name]["spec"], world[name]["pretrain"]["steps"]) for name in ("teacher", "student")}
-    ctx = mp.get_context("spawn")
+def pretraining_schedule(steps: int, models: dict[str, tuple[dict, int]], repeats: int = 2) -> None:
     rates = {(name, threads): [] for name in models for threads in (1, 2)}
 
     def run(jobs: list[tuple[str, int]]) -> None:
         """Start ``jobs`` (model, threads) together; S0 takes twice the steps, so both run about as long."""
-        out = ctx.Queue()
-        procs = [ctx.Process(target=_pretrain_rate, args=(name, models[name][0], threads,
-                                                           steps * (2 if name == "student" else 1), out))
-                 for name, threads in jobs]
-        for p in procs:
-            p.start()
-        for _ in jobs:
-            name, threads, rate = out.get()
+        args = [(name, models[name][0], threads, steps * (2 if name == "student" else 1)) for name, threads in jobs]
+        for name, threads, rate in run_processes(_pretrain_rate, args, n_results=len(jobs)):
             rates[name, threads].append(rate)
-        for p in procs:
-            p.join()
 
     for _ in range(repeats):  # alternate blocks, so load drifts affect both schedules
         run([("teacher", 2)])
@@ -214,12 +215,14 @@ def pretraining_schedule(steps: int, config: Path, repeats: int = 2) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--steps", type=int, default=120)
-    ap.add_argument("--config", type=Path, default=Path("config/config.yaml"), help="where the two models are read from")
+    ap.add_argument("--config", type=Path, default=Path("config/config.yaml"), help="where the teacher and S0 are read from")
     args = ap.parse_args()
+    models = config_models(args.config)
+    teacher = models["teacher"][0]
     tok, enc, plan = world_batches(args.steps, items_per_capability=400)
-    in_process(tok, enc, plan)
-    data_parallel(args.steps)
-    pretraining_schedule(args.steps, args.config)
+    in_process(tok, enc, plan, teacher)
+    data_parallel(args.steps, teacher)
+    pretraining_schedule(args.steps, models)
 
 
 if __name__ == "__main__":
