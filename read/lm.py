@@ -65,6 +65,11 @@ def _special_ids(tokenizer) -> tuple[int | None, int]:
 def _tokenize(tokenizer, texts: Sequence[str]) -> list[list[int]]:
     if not texts:
         return []
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:
+        # the Rust tokenizer that __call__ wraps, without the BatchEncoding it builds around
+        # it (masks, type ids): the same ids at about half the time on 100k-item pretraining sets
+        return [enc.ids for enc in backend.encode_batch(list(texts), add_special_tokens=False)]
     return [list(ids) for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
 
 

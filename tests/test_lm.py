@@ -42,6 +42,13 @@ def test_encode_pairs_counts_are_exact_and_prompt_is_masked(tok):
         assert not e.truncated
 
 
+def test_prompt_ids_are_the_tokenizers_own(tok):
+    """encode_prompts calls the Rust backend directly: the ids must be what __call__ gives."""
+    texts = PROMPTS + ANSWERS + ["", "  two  spaces ", "ünïcödé ¿Qué? 日本", f"x{tok.eos_token}y", "\n\nA:\t7"]
+    expected = [[tok.bos_token_id] + list(ids) for ids in tok(texts, add_special_tokens=False)["input_ids"]]
+    assert lm.encode_prompts(tok, texts) == expected
+
+
 def test_overlong_example_is_an_error_unless_truncation_is_asked(tok):
     with pytest.raises(ReadError, match="max_len"):
         lm.encode_pairs(tok, PROMPTS[:1], [" 1 2 3 4 5 6 7 8 9"], max_len=16)

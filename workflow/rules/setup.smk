@@ -18,6 +18,9 @@ rule tokenizer:
         "../scripts/tokenizer.py"
 
 
+# Both pretrainings take every core and every job waits for one of them. The priorities
+# run the teacher (the longer) first and S0 straight after it, so the teacher's reports
+# and probes share the cores with S0's jobs later instead of running beside an idle core.
 rule pretrain_teacher:
     input:
         tokenizer="results/{exp}/setup/tokenizer",
@@ -27,6 +30,7 @@ rule pretrain_teacher:
         "results/{exp}/logs/setup/pretrain_teacher.log",
     benchmark:
         "results/{exp}/benchmarks/setup/pretrain_teacher.tsv"
+    priority: 2
     conda:
         PRETRAIN_ENV
     threads: PRETRAIN_RES["threads"]
@@ -51,6 +55,7 @@ rule pretrain_student:
         "results/{exp}/logs/setup/pretrain_student.log",
     benchmark:
         "results/{exp}/benchmarks/setup/pretrain_student.tsv"
+    priority: 1
     conda:
         PRETRAIN_ENV
     threads: PRETRAIN_RES["threads"]
