@@ -104,7 +104,7 @@ def preconditions(teacher: dict, student: dict) -> dict:
     inside one of them, so more test items could change its verdict.
     """
     caps = {c: (teacher["capabilities"][c]["acc"], student["capabilities"][c]["acc"]) for c in CAPABILITIES}
-    s0_ci = {c: wilson_interval(student["capabilities"][c]["acc"], student["capabilities"][c]["n"]) for c in CAPABILITIES}
+    s0_ci = {c: wilson_interval(caps[c][1], student["capabilities"][c]["n"]) for c in CAPABILITIES}
     below = {c: s < t for c, (t, s) in caps.items()}
     t_ok = teacher["mean_acc"] >= TEACHER_MEAN_MIN and teacher["min_acc"] >= TEACHER_CAP_MIN
     tasks = {}
