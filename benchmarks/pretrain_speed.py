@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -35,12 +36,15 @@ from world import world_batches
 WARMUP = 5  # steps left out of every rate
 
 
-def config_models(config: Path) -> dict[str, tuple[dict, int]]:
-    """{"teacher" | "student": (model spec, pretraining steps)} from the workflow config."""
+def config_models(config: Path) -> dict:
+    """{"teacher" | "student": (model spec, PretrainConfig)} from the workflow config."""
     import yaml
 
+    from read.embedded.pretrain import PretrainConfig
+
     world = yaml.safe_load(config.read_text())["world"]
-    return {name: (world[name]["spec"], world[name]["pretrain"]["steps"]) for name in ("teacher", "student")}
+    return {name: (world[name]["spec"], PretrainConfig.from_dict(world[name]["pretrain"], f"{config}: world.{name}"))
+            for name in ("teacher", "student")}
 
 
 def new_model(tok, spec: dict, *, eager: bool = False):
@@ -80,16 +84,16 @@ def run_processes(target, args: list[tuple], n_results: int) -> list:
     return results
 
 
-def in_process(tok, enc, plan, spec: dict) -> None:
+def in_process(tok, enc, plan, spec: dict, cfg) -> None:
     import torch
 
     from read import lm
 
     torch.set_num_threads(2)
-    variants = {"sdpa + foreach (now)": (False, False), "eager attention": (True, False),
+    variants = {"sdpa + foreach (now)": (False, None), "eager attention": (True, None),  # None: as train()
                 "fused AdamW": (False, True), "eager + fused": (True, True)}
     models = {name: new_model(tok, spec, eager=eager) for name, (eager, _) in variants.items()}
-    opts = {name: torch.optim.AdamW(models[name].parameters(), lr=1e-3, weight_decay=0.3, fused=fused)
+    opts = {name: lm.adamw(list(models[name].parameters()), cfg.train_config(), fused=fused)
             for name, (_, fused) in variants.items()}
     seconds = {name: [] for name in variants}
     first = {}
@@ -112,7 +116,7 @@ def in_process(tok, enc, plan, spec: dict) -> None:
         print(f"   {name:22s}: {1 / np.median(s[WARMUP:]):5.1f} steps/s  {base / np.median(s[WARMUP:]):.2f}x")
 
 
-def _worker(rank: int, world: int, store: str, steps: int, spec: dict, out) -> None:
+def _worker(rank: int, world: int, store: str, steps: int, spec: dict, cfg, out) -> None:
     """One training process: its share of every batch; gradients summed over processes."""
     import torch
     import torch.distributed as dist
@@ -120,10 +124,10 @@ def _worker(rank: int, world: int, store: str, steps: int, spec: dict, out) -> N
     from read import lm
 
     torch.set_num_threads(2 // world)
-    tok, enc, plan = world_batches(steps, items_per_capability=400)
+    tok, enc, plan = world_batches(steps, items_per_capability=400, batch_size=cfg.batch_size)
     model = new_model(tok, spec)
     params = list(model.parameters())
-    opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.3)
+    opt = lm.adamw(params, cfg.train_config())
     if world > 1:
         dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=world)
     first_loss, t0 = None, 0.0
@@ -152,14 +156,14 @@ def _worker(rank: int, world: int, store: str, steps: int, spec: dict, out) -> N
         dist.destroy_process_group()
 
 
-def data_parallel(steps: int, spec: dict, repeats: int = 2) -> None:
+def data_parallel(steps: int, spec: dict, cfg, repeats: int = 2) -> None:
     rates = {1: [], 2: []}
     first = {}
     for _ in range(repeats):
         for world in (1, 2):  # alternate blocks, so load drifts affect both
             with tempfile.TemporaryDirectory() as tmp:  # rank 0 alone reports
                 [(rate, first[world])] = run_processes(
-                    _worker, [(r, world, f"{tmp}/store", steps, spec) for r in range(world)], n_results=1)
+                    _worker, [(r, world, f"{tmp}/store", steps, spec, cfg) for r in range(world)], n_results=1)
             rates[world].append(rate)
     assert abs(first[1] - first[2]) < 1e-4, first
     one, two = np.median(rates[1]), np.median(rates[2])
@@ -168,31 +172,32 @@ def data_parallel(steps: int, spec: dict, repeats: int = 2) -> None:
     print(f"   two processes, 1 thread each: {two:5.1f} steps/s  {two / one:.2f}x")
 
 
-def _pretrain_rate(name: str, spec: dict, threads: int, steps: int, out) -> None:
-    """Steps/s of ``read.lm.train`` on ``spec`` at ``threads`` (after WARMUP steps), put on ``out``."""
+def _pretrain_rate(name: str, spec: dict, cfg, threads: int, steps: int, out) -> None:
+    """Steps/s of ``read.lm.train`` on ``spec`` with ``cfg``'s optimiser at ``threads`` (after
+    WARMUP steps), put on ``out``."""
     import torch
 
     from read import lm
 
     torch.set_num_threads(threads)
-    tok, enc, _ = world_batches(steps, items_per_capability=400)
+    tok, enc, _ = world_batches(steps, items_per_capability=400, batch_size=cfg.batch_size)
     model = new_model(tok, spec)
     marks = {}
 
     def clock(step: int, *_) -> None:
         marks.setdefault(step, time.perf_counter())
 
-    lm.train(model, enc, lm.TrainConfig(batch_size=32, max_steps=steps, weight_decay=0.3), seed=0,
-             pad_id=tok.pad_token_id, callback=clock, progress=False)
+    lm.train(model, enc, replace(cfg.train_config(), max_steps=steps), seed=0, pad_id=tok.pad_token_id,
+             callback=clock, progress=False)
     out.put((name, threads, (steps - WARMUP) / (marks[steps - 1] - marks[WARMUP - 1])))
 
 
-def pretraining_schedule(steps: int, models: dict[str, tuple[dict, int]], repeats: int = 2) -> None:
+def pretraining_schedule(steps: int, models: dict, repeats: int = 2) -> None:
     rates = {(name, threads): [] for name in models for threads in (1, 2)}
 
     def run(jobs: list[tuple[str, int]]) -> None:
         """Start ``jobs`` (model, threads) together; S0 takes twice the steps, so both run about as long."""
-        args = [(name, models[name][0], threads, steps * (2 if name == "student" else 1)) for name, threads in jobs]
+        args = [(name, *models[name], threads, steps * (2 if name == "student" else 1)) for name, threads in jobs]
         for name, threads, rate in run_processes(_pretrain_rate, args, n_results=len(jobs)):
             rates[name, threads].append(rate)
 
@@ -201,7 +206,7 @@ def pretraining_schedule(steps: int, models: dict[str, tuple[dict, int]], repeat
         run([("student", 2)])
         run([("teacher", 1), ("student", 1)])
     r = {key: float(np.median(v)) for key, v in rates.items()}
-    t_steps, s_steps = models["teacher"][1], models["student"][1]
+    t_steps, s_steps = models["teacher"][1].steps, models["student"][1].steps
     one_after = t_steps / r["teacher", 2] + s_steps / r["student", 2]
     side_by_side = max(t_steps / r["teacher", 1], s_steps / r["student", 1])  # 1-thread rates measured side by side
     print(f"3) the two pretrainings ({t_steps} teacher steps, {s_steps} S0 steps), alternating block by block")
@@ -218,10 +223,10 @@ def main() -> None:
     ap.add_argument("--config", type=Path, default=Path("config/config.yaml"), help="where the teacher and S0 are read from")
     args = ap.parse_args()
     models = config_models(args.config)
-    teacher = models["teacher"][0]
-    tok, enc, plan = world_batches(args.steps, items_per_capability=400)
-    in_process(tok, enc, plan, teacher)
-    data_parallel(args.steps, teacher)
+    spec, cfg = models["teacher"]
+    tok, enc, plan = world_batches(args.steps, items_per_capability=400, batch_size=cfg.batch_size)
+    in_process(tok, enc, plan, spec, cfg)
+    data_parallel(args.steps, spec, cfg)
     pretraining_schedule(args.steps, models)
 
 

@@ -417,6 +417,16 @@ def plan_steps(encoded: Sequence[Encoded], cfg: TrainConfig, rng: np.random.Gene
     return plan
 
 
+def adamw(params: list, cfg: TrainConfig, *, fused: bool | None = None):
+    """The optimiser :func:`train` steps: AdamW with ``cfg``'s lr and betas, weight decay on
+    matrices only (nanoGPT: not on norms or biases). ``fused`` is torch's choice when None."""
+    import torch
+
+    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
+              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), fused=fused)
+
+
 def train(
     model,
     examples: Sequence[Encoded],
@@ -456,12 +466,7 @@ def train(
     torch.manual_seed(torch_seed_for(seed, "train"))
     device = next(model.parameters()).device
     params = [p for p in model.parameters() if p.requires_grad]
-    decay = [p for p in params if p.dim() >= 2]
-    no_decay = [p for p in params if p.dim() < 2]
-    opt = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=cfg.lr, betas=(cfg.beta1, cfg.beta2),
-    )
+    opt = adamw(params, cfg)
     report = TrainReport(steps=0, train_tokens=0, response_tokens=0, sequences=0)
     t0 = time.perf_counter()
     model.train()
