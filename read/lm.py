@@ -736,11 +736,11 @@ def generate(
     return [done[i] for i in range(len(done))]
 
 
-def response_loglik(model, tokenizer, prompt_texts: Sequence[str], response_texts: Sequence[str], batch_size: int = 64,
-                    max_len: int = 4096) -> np.ndarray:
-    """Mean per-token log-likelihood (nats) of each response given its prompt, EOS included.
+def _response_logprobs(model, tokenizer, prompt_texts, response_texts, batch_size: int, max_len: int):
+    """Per batch: (example indices, log p of every response token (N,), the example of each token (N,)).
 
-    One batched forward pass per batch of ``batch_size`` examples. Returns float64 (N,).
+    Tokens come row by row in (example, position) order; examples in order of length, so
+    each batch pads little. One batched forward pass per batch, under inference mode.
     """
     import torch
 
@@ -748,7 +748,6 @@ def response_loglik(model, tokenizer, prompt_texts: Sequence[str], response_text
     _, eos = _special_ids(tokenizer)
     pad = _pad_id(tokenizer, eos)
     device = next(model.parameters()).device
-    out = np.zeros(len(enc), dtype=np.float64)
     order = sorted(range(len(enc)), key=lambda i: len(enc[i].input_ids))
     model.eval()
     with torch.inference_mode():
@@ -760,7 +759,35 @@ def response_loglik(model, tokenizer, prompt_texts: Sequence[str], response_text
             logits = target_logits(model, t["input_ids"].to(device), t["attention_mask"].to(device), select).float()
             goal = target[select]
             tok_lp = logits.gather(-1, goal.unsqueeze(-1)).squeeze(-1) - torch.logsumexp(logits, -1)  # (N,)
-            rows = select.nonzero()[:, 0]  # the example each target token belongs to
-            total = torch.zeros(len(idx), dtype=torch.float64).index_add_(0, rows, tok_lp.double())
-            out[idx] = (total / select.sum(1).clamp(min=1)).cpu().numpy()
+            yield idx, tok_lp, select.nonzero()[:, 0]
+
+
+def response_loglik(model, tokenizer, prompt_texts: Sequence[str], response_texts: Sequence[str], batch_size: int = 64,
+                    max_len: int = 4096) -> np.ndarray:
+    """Mean per-token log-likelihood (nats) of each response given its prompt, EOS included.
+
+    One batched forward pass per batch of ``batch_size`` examples. Returns float64 (N,).
+    """
+    import torch
+
+    out = np.zeros(len(prompt_texts), dtype=np.float64)
+    for idx, tok_lp, rows in _response_logprobs(model, tokenizer, prompt_texts, response_texts, batch_size, max_len):
+        total = torch.zeros(len(idx), dtype=torch.float64).index_add_(0, rows, tok_lp.double())
+        count = torch.bincount(rows, minlength=len(idx)).clamp(min=1)
+        out[idx] = (total / count).cpu().numpy()
+    return out
+
+
+def response_token_logprobs(model, tokenizer, prompt_texts: Sequence[str], response_texts: Sequence[str],
+                            batch_size: int = 64, max_len: int = 4096) -> list[np.ndarray]:
+    """log p (nats) of every response token given the prompt and the tokens before it, EOS last.
+
+    One float64 array per example, as long as its response in tokens (the same tokens
+    :func:`encode_pairs` makes); :func:`response_loglik` is each array's mean.
+    """
+    out: list[np.ndarray] = [np.zeros(0)] * len(prompt_texts)
+    for idx, tok_lp, rows in _response_logprobs(model, tokenizer, prompt_texts, response_texts, batch_size, max_len):
+        lp, rows = tok_lp.double().cpu().numpy(), rows.cpu().numpy()
+        for b, i in enumerate(idx):
+            out[i] = lp[rows == b]
     return out
