@@ -140,7 +140,10 @@ def test_accuracy_report_covers_every_capability_and_task(pretrained, world_tok)
     assert list(rep["capabilities"]) == list(CAPABILITIES)
     assert set(rep["tasks"]) == set(TASKS)
     assert all(v["n"] == 3 and 0 <= v["acc"] <= 1 for v in rep["capabilities"].values())
-    assert json.loads(json.dumps(rep)) == rep  # JSON-friendly
+    for block in rep["tasks"].values():  # each task's answers split into its two steps
+        assert set(block["steps"]) == {"inner", "outer_given_inner"} and 0 <= block["steps"]["inner"] <= 1
+        assert (block["steps"]["outer_given_inner"] is None) == (block["steps"]["inner"] == 0)
+    assert json.loads(json.dumps(rep, allow_nan=False)) == rep  # strict JSON
     assert "mean" in summary_table(rep)
 
 
@@ -178,7 +181,11 @@ def test_preconditions_name_each_task_that_misses_and_why():
     bad = pre["tasks"]["tool_math"]  # teacher under 0.4 and S0's math out of range
     assert not bad["teacher_ok"] and not bad["components"]["math"]["middling"] and not bad["ok"] and not pre["ok"]
     table = preconditions_table(pre)
-    assert "| knowledge_call | 0.450 [0.38, 0.52] | 0.100 |" in table and "math 0.05 [0.03, 0.09] / 0.70 (out)" in table
+    assert "| knowledge_call | 0.450 [0.38, 0.52] | n/a | 0.100 |" in table and "math 0.05 [0.03, 0.09] / 0.70 (out)" in table
+    teacher["tasks"]["knowledge_call"]["steps"] = {"inner": 0.6, "outer_given_inner": 0.75}
+    teacher["tasks"]["tool_math"]["steps"] = {"inner": 0.0, "outer_given_inner": None}
+    table = preconditions_table(preconditions(teacher, _report(s0, {})))
+    assert "| 0.450 [0.38, 0.52] | 0.60 / 0.75 | n/a |" in table and "| 0.00 / – |" in table
     # 0.45 of 200: the 0.4 threshold is inside its interval, so the verdict is borderline
     assert pre["tasks"]["knowledge_call"]["borderline"] and "yes (*borderline*)" in table
     assert not bad["borderline"]  # 0.30 of 200 is clearly under 0.4, 0.05 clearly under 0.1

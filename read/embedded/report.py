@@ -15,10 +15,16 @@ from read.capabilities import CAPABILITIES
 MAX_NEW_TOKENS_MARGIN = 8  # generate a little past the longest gold response so over-long answers count as wrong
 
 
-def _score(model, tok, items, *, cot: bool, batch_size: int) -> dict:
-    """{"acc", "n", "templates"|"tiers"|"nested": {key: {"acc", "n"}}} for greedy answers to ``items``."""
+def _score(model, tok, items, *, cot: bool, batch_size: int, steps: bool = False) -> dict:
+    """{"acc", "n", "templates"|"tiers"|"nested": {key: {"acc", "n"}}} for greedy answers to ``items``.
+
+    ``steps`` (composite-task items, all nested): also ``"steps": {"inner", "outer_given_inner"}``
+    from the same answers (:func:`read.embedded.steps.step_accuracy`; None where no inner
+    answer is right).
+    """
     from read import lm
     from read.embedded import difficulty, is_correct
+    from read.embedded.steps import step_accuracy
     from read.prompting import render_prompt
 
     if not items:
@@ -38,6 +44,10 @@ def _score(model, tok, items, *, cot: bool, batch_size: int) -> dict:
     out = {"acc": sum(hits) / len(hits), "n": len(hits)}
     for key, group in groups.items():
         out[key] = {k: {"acc": sum(v) / len(v), "n": len(v)} for k, v in sorted(group.items())}
+    if steps:
+        by_step = step_accuracy([g.text for g in gens], items)
+        # nan (no inner answer right) is stored as None: the reports are strict JSON
+        out["steps"] = {k: None if by_step[k] != by_step[k] else by_step[k] for k in ("inner", "outer_given_inner")}
     return out
 
 
@@ -46,7 +56,7 @@ def accuracy_report(model_dir: str | os.PathLike, tokenizer_dir: str | os.PathLi
     """Greedy exact match per capability (and per composite task) on ``split``.
 
     Returns ``{"split", "n_per_capability", "seed", "capabilities": {cap: {"acc", "n", "templates", "tiers", "nested"}},
-    "mean_acc", "min_acc", "tasks": {task: {"acc", "n", "requirement", "components": {cap: acc}}},
+    "mean_acc", "min_acc", "tasks": {task: {"acc", "n", "steps", "requirement", "components": {cap: acc}}},
     "cot": {same per-capability block, CoT prompts} (only with cot=True)}``. JSON-friendly.
     """
     from read.embedded import TASKS, sample_items, task_items
@@ -62,7 +72,8 @@ def accuracy_report(model_dir: str | os.PathLike, tokenizer_dir: str | os.PathLi
     if tasks:
         out["tasks"] = {}
         for name, card in TASKS.items():
-            block = _score(model, tok, task_items(name, split, n_per_capability, seed), cot=False, batch_size=batch_size)
+            block = _score(model, tok, task_items(name, split, n_per_capability, seed), cot=False,
+                           batch_size=batch_size, steps=True)
             block["requirement"] = dict(card.requirement)
             block["components"] = {c: caps[c]["acc"] for c in card.requirement}
             out["tasks"][name] = block
@@ -97,7 +108,7 @@ def preconditions(teacher: dict, student: dict) -> dict:
     """Check the embedded preconditions from two :func:`accuracy_report` results.
 
     Returns ``{"teacher": {"mean_acc", "min_acc", "ok"}, "s0_below_teacher": {cap: bool},
-    "tasks": {task: {"teacher", "teacher_ci", "teacher_ok", "components": {cap: {"teacher",
+    "tasks": {task: {"teacher", "teacher_ci", "teacher_steps", "teacher_ok", "components": {cap: {"teacher",
     "s0", "s0_ci", "middling"}}, "ok", "borderline"}}, "ok"}``; "ok" is True when every check
     in it holds. The checks compare point estimates with the thresholds; ``*_ci`` are 95%
     Wilson intervals, and "borderline" says that a threshold a task is checked against lies
@@ -115,8 +126,8 @@ def preconditions(teacher: dict, student: dict) -> dict:
         ci = wilson_interval(block["acc"], block["n"])
         edge = _straddles(ci, TEACHER_TASK_MIN) or any(_straddles(s0_ci[c], *S0_MIDDLING) for c in comps)
         tasks[name] = {"teacher": block["acc"], "teacher_ci": list(ci), "s0": student.get("tasks", {}).get(name, {}).get("acc"),
-                       "teacher_ok": ok, "components": comps, "ok": ok and all(v["middling"] for v in comps.values()),
-                       "borderline": edge}
+                       "teacher_steps": block.get("steps"), "teacher_ok": ok, "components": comps,
+                       "ok": ok and all(v["middling"] for v in comps.values()), "borderline": edge}
     return {"teacher": {"mean_acc": teacher["mean_acc"], "min_acc": teacher["min_acc"], "ok": t_ok},
             "s0_below_teacher": below, "tasks": tasks,
             "thresholds": {"teacher_mean_min": TEACHER_MEAN_MIN, "teacher_cap_min": TEACHER_CAP_MIN,
@@ -136,16 +147,26 @@ def preconditions_table(pre: dict) -> str:
             f"{yes[all(pre['s0_below_teacher'].values())]}.", "",
             "Verdicts compare point estimates with the thresholds; brackets are 95% Wilson intervals, "
             "and *borderline* marks a verdict whose threshold lies inside one of them.", "",
-            f"| task | teacher EM (≥ {th['teacher_task_min']}) | S0 EM | components: S0 / teacher (S0 in [{lo}, {hi}]) | met |",
-            "|---|---|---|---|---|"]
+            "*Teacher steps* splits the teacher's answers: its inner answer right / its outer answer right "
+            "when the inner one is (`read.embedded.steps`).", "",
+            f"| task | teacher EM (≥ {th['teacher_task_min']}) | teacher steps | S0 EM "
+            f"| components: S0 / teacher (S0 in [{lo}, {hi}]) | met |",
+            "|---|---|---|---|---|---|"]
     for name, t in pre["tasks"].items():
         comps = ", ".join(f"{c} {v['s0']:.2f} {_bracket(v['s0_ci'])} / {v['teacher']:.2f}{'' if v['middling'] else ' (out)'}"
                           for c, v in t["components"].items())
         s0 = "n/a" if t["s0"] is None else f"{t['s0']:.3f}"
         verdict = yes[t["ok"]] + (" (*borderline*)" if t["borderline"] else "")
-        rows.append(f"| {name} | {t['teacher']:.3f} {_bracket(t['teacher_ci'])} | {s0} | {comps} | {verdict} |")
+        rows.append(f"| {name} | {t['teacher']:.3f} {_bracket(t['teacher_ci'])} | {_steps(t.get('teacher_steps'))} "
+                    f"| {s0} | {comps} | {verdict} |")
     return "\n".join(rows) + "\n"
 
 
 def _bracket(ci) -> str:
     return f"[{ci[0]:.2f}, {ci[1]:.2f}]"
+
+
+def _steps(steps: dict | None) -> str:
+    if not steps:
+        return "n/a"
+    return " / ".join("–" if v is None else f"{v:.2f}" for v in (steps["inner"], steps["outer_given_inner"]))
