@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from read.errors import bad_input
-from read.prompting import ANSWER_SEP, final_answer, normalise, render_prompt
+from read.prompting import ANSWER_SEP, exact_match, final_answer, normalise, render_prompt
 
 STEPS = ("inner", "arrow", "outer", "eos")
 
@@ -67,9 +67,9 @@ def step_accuracy(predictions: Sequence[str], items: Sequence) -> dict[str, floa
     inner_ok, outer_ok = [], []
     for text, item in zip(predictions, items):
         _check_nested(item, "step_accuracy")
-        inner, outer = split_prediction(text)
+        inner, _ = split_prediction(text)
         inner_ok.append(inner is not None and normalise(inner) == normalise(item.scratch))
-        outer_ok.append(normalise(outer) == normalise(item.answer))
+        outer_ok.append(exact_match(text, item.answer))  # the task's own verdict, so em is its score
     inner_ok, outer_ok = np.array(inner_ok), np.array(outer_ok)
     given = float(outer_ok[inner_ok].mean()) if inner_ok.any() else float("nan")
     return {"em": float(outer_ok.mean()), "inner": float(inner_ok.mean()), "outer_given_inner": given}
