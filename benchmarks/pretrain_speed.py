@@ -16,6 +16,10 @@ process on 2 threads), on the same world batches, with the models of ``--config`
    after the other on 2 threads each, as the main job runs them, against side by side on
    1 thread each (two processes at once). Rates are measured; the two wall times are
    projected from the configured step counts.
+4. the batch size: in one process, alternating block by block, 4 steps of the configured
+   size against 8 of half the size, 2 of twice the size and 1 of four times, each size
+   with its own length-bucketed plan. Larger GEMMs could raise tokens/s; a larger batch's
+   padding works against it. Adopting a size would also need new steps and lr.
 
 In 1 and 2 every variant computes the same loss: the first losses are checked equal.
 Each changes the floating-point rounding, so adopting one would change the teacher's
@@ -217,6 +221,43 @@ def pretraining_schedule(steps: int, models: dict, repeats: int = 2) -> None:
     print(f"   side by side, 1 thread each        : {side_by_side:4.0f} s  {one_after / side_by_side:.2f}x")
 
 
+def batch_sizes(tok, enc, spec: dict, cfg, steps: int) -> None:
+    import torch
+
+    from read import lm
+    from read.rng import rng_for
+
+    torch.set_num_threads(2)
+    block = 4 * cfg.batch_size  # sequences per block: 8, 4, 2 and 1 steps of the sizes below
+    sizes = (cfg.batch_size // 2, cfg.batch_size, 2 * cfg.batch_size, 4 * cfg.batch_size)
+    # each size gets its own length-bucketed plan, as train() would make it at that size
+    plans = {b: lm.plan_steps(enc, replace(cfg.train_config(), batch_size=b, max_steps=steps * block // b),
+                              rng_for(0, "bench", "batch size", b)) for b in sizes}
+    models = {b: new_model(tok, spec) for b in sizes}
+    opts = {b: lm.adamw(list(models[b].parameters()), cfg.train_config()) for b in sizes}
+    seconds, tokens = dict.fromkeys(sizes, 0.0), dict.fromkeys(sizes, 0)
+    for k in range(steps):
+        for b in sizes:  # alternate, so load drifts affect all alike
+            per_block = block // b
+            t0 = time.perf_counter()
+            for idx in plans[b][k * per_block : (k + 1) * per_block]:
+                items = [enc[i] for i in idx]
+                n_targets = sum(e.n_response_tokens for e in items)
+                loss = step_loss(models[b], lm.collate(items, tok.pad_token_id), n_targets)
+                opts[b].zero_grad()
+                loss.backward()
+                opts[b].step()
+                if k >= WARMUP:
+                    tokens[b] += sum(e.n_tokens for e in items)
+            if k >= WARMUP:
+                seconds[b] += time.perf_counter() - t0
+    base = tokens[cfg.batch_size] / seconds[cfg.batch_size]
+    print(f"4) batch size, one process, 2 threads, alternating block by block ({block} sequences a block)")
+    for b in sizes:
+        rate = tokens[b] / seconds[b]
+        print(f"   batch {b:4d}: {rate:7.0f} tokens/s  {rate / base:.2f}x")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--steps", type=int, default=120)
@@ -228,6 +269,7 @@ def main() -> None:
     in_process(tok, enc, plan, spec, cfg)
     data_parallel(args.steps, spec, cfg)
     pretraining_schedule(args.steps, models)
+    batch_sizes(tok, enc, spec, cfg, args.steps)
 
 
 if __name__ == "__main__":
