@@ -26,19 +26,24 @@ from read.prompting import exact_match, render_prompt
 
 def score_items(model, tokenizer, items: Sequence[Any], *, batch_size: int = 64, max_new_tokens: int = 48,
                 accuracy: bool = True) -> dict:
-    """``{"em": float | None, "ll": float, "n": int}`` for items with ``.prompt``, ``.answer``, ``.response()``.
+    """``{"em", "ll", "n", "items"}`` for items with ``.prompt``, ``.answer``, ``.response()``.
 
-    ``accuracy=False`` skips generation (em None): a single batched forward pass per batch.
+    ``em`` is the exact-match share (None with ``accuracy=False``, which skips generation:
+    a single batched forward pass per batch), ``ll`` the mean over items of each item's
+    mean gold-response log-likelihood. ``items`` holds the per-item values behind both, in
+    item order: ``{"correct": [0 | 1, ...] | None, "ll": [...]}``, for tests paired on items.
     """
     from read.lm import generate, response_loglik
 
     prompts = [render_prompt(it.prompt) for it in items]
-    ll = response_loglik(model, tokenizer, prompts, [it.response() for it in items], batch_size=batch_size)
-    em = None
+    ll = [float(v) for v in response_loglik(model, tokenizer, prompts, [it.response() for it in items],
+                                            batch_size=batch_size)]
+    correct = None
     if accuracy:
         gens = generate(model, tokenizer, prompts, max_new_tokens=max_new_tokens, batch_size=batch_size)
-        em = float(np.mean([exact_match(g.text, it.answer) for g, it in zip(gens, items)]))
-    return {"em": em, "ll": float(np.mean(ll)), "n": len(items)}
+        correct = [int(exact_match(g.text, it.answer)) for g, it in zip(gens, items)]
+    return {"em": None if correct is None else float(np.mean(correct)), "ll": float(np.mean(ll)), "n": len(items),
+            "items": {"correct": correct, "ll": ll}}
 
 
 def task_eval_items(task: str, split: str, n: int, eval_seed: int) -> list:
@@ -55,7 +60,8 @@ def capability_eval_items(n_per_capability: int, eval_seed: int, split: str = "t
 
 def evaluate_student(model, tokenizer, task: str, *, n_test: int, n_per_capability: int, eval_seed: int,
                      batch_size: int = 64, max_new_tokens: int = 48) -> dict:
-    """Task score on the task's test split and the full 8-capability profile on the test splits."""
+    """Task score on the task's test split (with its per-item values, ``task_items``) and the
+    full 8-capability profile on the test splits."""
     task_scores = score_items(model, tokenizer, task_eval_items(task, "test", n_test, eval_seed),
                               batch_size=batch_size, max_new_tokens=max_new_tokens)
     profile: dict[str, dict] = {"acc": {}, "ll": {}, "n": {}}
@@ -63,7 +69,7 @@ def evaluate_student(model, tokenizer, task: str, *, n_test: int, n_per_capabili
         s = score_items(model, tokenizer, items, batch_size=batch_size, max_new_tokens=max_new_tokens)
         profile["acc"][cap], profile["ll"][cap], profile["n"][cap] = s["em"], s["ll"], s["n"]
     return {"task": task, "task_score": task_scores["em"], "task_ll": task_scores["ll"], "n_test": task_scores["n"],
-            "profile": profile}
+            "task_items": task_scores["items"], "profile": profile}
 
 
 def dev_utility(model, tokenizer, task: str, *, n_dev: int, eval_seed: int, batch_size: int = 64) -> float:

@@ -9,10 +9,19 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from read.aggregate import collect_allocations, collect_profiles, collect_runs
+from read.aggregate import collect_allocations, collect_profiles, collect_runs, collect_task_items
 from read.aggregate import diagnostics as dg
 from read.aggregate import tables as tb
-from read.aggregate.stats import holm, mean_std, stars, tokens_to_match, welch_t, welch_t_from_stats, wilson_interval
+from read.aggregate.stats import (
+    holm,
+    mean_std,
+    paired_t,
+    stars,
+    tokens_to_match,
+    welch_t,
+    welch_t_from_stats,
+    wilson_interval,
+)
 from read.capabilities import CAPABILITIES
 from read.errors import ReadError
 from read.io import write_json
@@ -21,8 +30,10 @@ S0_ACC, S0_LL = 0.5, -1.0  # every capability, every run
 REQ = {"A": {"tool_use": 0.5, "general_knowledge": 0.5}}
 
 
-def write_eval(root, task, method, budget, seed, score, *, acc=None, ll=None, task_ll=-1.5):
-    """One final/eval.json: S0 has acc 0.5 and ll -1.0 on every capability, task score 0.2."""
+def write_eval(root, task, method, budget, seed, score, *, acc=None, ll=None, task_ll=-1.5, items=None):
+    """One final/eval.json: S0 has acc 0.5 and ll -1.0 on every capability, task score 0.2.
+    ``items``: per-test-item task values ``{"correct": [...], "ll": [...]}`` (none by default,
+    like eval files written before they were kept)."""
     acc = {c: S0_ACC for c in CAPABILITIES} | (acc or {})
     ll = {c: S0_LL for c in CAPABILITIES} | (ll or {})
     path = root / "runs" / task / method / f"B{budget}" / f"seed{seed}" / "final" / "eval.json"
@@ -32,8 +43,20 @@ def write_eval(root, task, method, budget, seed, score, *, acc=None, ll=None, ta
         "tokens": {"budget": budget, "generated": budget // 4, "trained": budget // 2, "profiling": 7},
         "initial": {"task_score": 0.2, "task_ll": -2.0,
                     "profile": {"acc": {c: S0_ACC for c in CAPABILITIES}, "ll": {c: S0_LL for c in CAPABILITIES}}},
-    })
+    } | ({"task_items": items} if items is not None else {}))
     return path
+
+
+def write_item_evals(root, per_method: dict) -> list:
+    """eval.json files of task A at budget 100 from ``{method: [per-seed 0/1 lists]}``; each
+    item's ll is -1 if right, -2 if wrong, and the task scores are the lists' means."""
+    paths = []
+    for method, per_seed in per_method.items():
+        for seed, correct in enumerate(per_seed):
+            items = {"correct": correct, "ll": [-1.0 if c else -2.0 for c in correct]}
+            paths.append(write_eval(root, "A", method, 100, seed, float(np.mean(correct)),
+                                    task_ll=float(np.mean(items["ll"])), items=items))
+    return paths
 
 
 @pytest.fixture
@@ -90,6 +113,21 @@ def test_welch_by_hand_equal_spread():
 def test_welch_is_nan_when_undefined():
     assert all(math.isnan(v) for v in welch_t([1.0, 1.0], [2.0, 2.0]))  # zero variance
     assert all(math.isnan(v) for v in welch_t([1.0], [2.0, 3.0]))  # one seed
+
+
+def test_paired_t_matches_scipy_related_samples_t_test():
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(0.3, 1.0, 40), rng.normal(0.0, 1.0, 40)
+    ref = sps.ttest_rel(x, y)
+    w = paired_t(x - y)
+    assert w.t == pytest.approx(ref.statistic, rel=1e-12)
+    assert w.p == pytest.approx(ref.pvalue, rel=1e-10)
+    assert w.df == 39
+
+
+def test_paired_t_is_nan_when_undefined():
+    assert all(math.isnan(v) for v in paired_t([0.5, 0.5, 0.5]))  # every difference the same
+    assert all(math.isnan(v) for v in paired_t([1.0]))  # one pair
 
 
 def test_wilson_interval_matches_scipy_and_stays_in_bounds():
@@ -334,3 +372,52 @@ def test_significance_from_summary_equals_per_seed(tree):
     a = dg.significance(runs, from_summary=False).drop(columns="source")
     b = dg.significance(runs, from_summary=True).drop(columns="source")
     assert np.allclose(a["t"], b["t"], equal_nan=True) and np.allclose(a["p_holm"], b["p_holm"], equal_nan=True)
+
+
+# --- tests paired on test items ------------------------------------------------------------
+
+ITEMS = {  # task A at budget 100, 6 test items, 2 seeds each
+    "read": [[1, 1, 0, 1, 0, 1], [1, 0, 1, 1, 1, 1]],
+    "uniform": [[1, 0, 0, 0, 0, 1], [0, 0, 1, 1, 0, 0]],
+    "task_static": [[1, 1, 0, 1, 0, 0], [1, 0, 1, 1, 0, 1]],
+}
+
+
+def test_collect_task_items_one_row_per_item_and_none_for_old_files(tmp_path):
+    paths = write_item_evals(tmp_path, ITEMS) + [write_eval(tmp_path, "A", "read", 400, 0, 0.5)]
+    items = collect_task_items(paths)
+    assert len(items) == 3 * 2 * 6 * 2  # methods x seeds x items x {task_score, task_ll}
+    read0 = items[(items["method"] == "read") & (items["seed"] == 0) & (items["metric"] == "task_score")]
+    assert list(read0["value"]) == ITEMS["read"][0] and list(read0["item"]) == list(range(6))
+    assert 400 not in set(items["budget"])  # that run kept no per-item values
+
+
+def test_collect_task_items_names_the_file_and_index_of_a_bad_value(tmp_path):
+    path = write_eval(tmp_path, "A", "read", 100, 0, 0.5, items={"correct": [1, "yes"], "ll": [-1.0, -1.0]})
+    with pytest.raises(ReadError, match=r"eval\.json\.task_items\.correct\[1\]: expected a finite number"):
+        collect_task_items([path])
+
+
+def test_significance_paired_on_items_by_hand(tmp_path):
+    paths = write_item_evals(tmp_path, ITEMS)
+    runs = collect_runs(paths)
+    table = dg.significance(runs, metrics=("task_score",), items=collect_task_items(paths))
+    seeds = table[table["source"] == "seeds"].set_index("competitor")
+    paired = table[table["source"] == "items"].set_index("competitor")
+    # the seed-level rows are the same as without per-item values
+    alone = dg.significance(runs, metrics=("task_score",)).set_index("competitor")
+    assert list(seeds["p"]) == pytest.approx(list(alone["p"]), nan_ok=True)
+    # per item, read's seed mean minus uniform's: .5 .5 0 .5 .5 .5 (points: x100)
+    ref = sps.ttest_rel(np.mean(ITEMS["read"], 0) * 100, np.mean(ITEMS["uniform"], 0) * 100)
+    assert paired.loc["uniform", "t"] == pytest.approx(ref.statistic)
+    assert paired.loc["uniform", "p"] == pytest.approx(ref.pvalue)
+    assert paired.loc["uniform", "delta"] == pytest.approx(seeds.loc["uniform", "delta"]) == pytest.approx(250 / 6)
+    assert paired.loc["uniform", "df"] == 5 and paired.loc["uniform", "n_ref"] == 2
+    assert list(paired["p_holm"]) == pytest.approx(holm(list(paired["p"])))  # its own family
+    assert list(table["source"]) == ["seeds", "seeds", "items", "items"]
+
+
+def test_significance_rejects_runs_scored_on_different_items(tmp_path):
+    paths = write_item_evals(tmp_path, {"read": [[1, 0, 1]], "uniform": [[1, 0]]})
+    with pytest.raises(ReadError, match="different test items"):
+        dg.significance(collect_runs(paths), metrics=("task_score",), items=collect_task_items(paths))

@@ -45,6 +45,10 @@ def test_every_interval_file_is_written(chain):
     result = read_json(final)
     assert result["method"] == "read" and result["budget"] == BUDGET
     assert 0.0 <= result["task_score"] <= 1.0 and set(result["profile"]["acc"]) == set(CAPABILITIES)
+    items = result["task_items"]  # the per-item values behind the task score, for paired tests
+    assert len(items["correct"]) == len(items["ll"]) == result["n_test"]
+    assert sum(items["correct"]) / result["n_test"] == pytest.approx(result["task_score"])
+    assert sum(items["ll"]) / result["n_test"] == pytest.approx(result["task_ll"])
 
 
 def test_the_ledger_stays_within_each_cap_and_adds_up(chain):

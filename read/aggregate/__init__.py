@@ -3,9 +3,9 @@
 Layers (each importable on its own; pandas, scipy, matplotlib and seaborn are imported
 inside functions, so ``import read.aggregate`` stays cheap):
 
-- :mod:`.collect`: run files -> tidy frames (``collect_runs``, ``collect_allocations``,
-  ``collect_profiles``).
-- :mod:`.stats`: pure estimators (``welch_t``, ``welch_t_from_stats``, ``holm``,
+- :mod:`.collect`: run files -> tidy frames (``collect_runs``, ``collect_task_items``,
+  ``collect_allocations``, ``collect_profiles``).
+- :mod:`.stats`: pure estimators (``welch_t``, ``welch_t_from_stats``, ``paired_t``, ``holm``,
   ``stars``, ``tokens_to_match``, ``wilson_interval``).
 - :mod:`.tables`, :mod:`.diagnostics`: tidy frame -> tidy summary table.
 - :mod:`.plots`: ``plot_x(df, ax=None) -> Axes``; :mod:`.figures`: multi-panel layouts.
@@ -14,7 +14,7 @@ inside functions, so ``import read.aggregate`` stays cheap):
   (outputs named csv/md/tex/png/pdf, as a rule's named outputs) and ``write_all``.
 """
 
-from read.aggregate.collect import collect_allocations, collect_profiles, collect_runs
+from read.aggregate.collect import collect_allocations, collect_profiles, collect_runs, collect_task_items
 from read.aggregate.report import (
                                    ARTEFACTS,
                                    WRITERS,
@@ -32,7 +32,7 @@ from read.aggregate.report import (
                                    write_transfer_matrix,
 )
 
-__all__ = ["ARTEFACTS", "WRITERS", "artefact_paths", "budget_vs_score_report", "collect_allocations",
+__all__ = ["ARTEFACTS", "WRITERS", "artefact_paths", "budget_vs_score_report", "collect_allocations", "collect_task_items",
            "collect_profiles", "collect_runs", "write_ablations", "write_all", "write_allocation_schedule",
            "write_artefact", "write_budget_vs_score", "write_capability_profile", "write_equivalent_budget",
            "write_significance", "write_spillover", "write_transfer_matrix"]

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 RUN_COLUMNS = ["task", "method", "budget", "seed", "metric", "capability", "value"]
 ALLOCATION_COLUMNS = ["task", "method", "budget", "seed", "k", "capability", "w"]
 PROFILE_COLUMNS = ["task", "method", "budget", "seed", "k", "metric", "capability", "value"]
+ITEM_COLUMNS = ["task", "method", "budget", "seed", "metric", "item", "value"]
+ITEM_METRICS = {"task_score": "correct", "task_ll": "ll"}  # run metric -> eval.json task_items key
 
 # Task-level metrics carry capability "" (empty string), per-capability ones a capability name.
 TASK_METRICS = ("task_score", "task_ll", "initial_task_score", "initial_task_ll", "n_test",
@@ -126,6 +128,7 @@ _SORT_KEYS = {
     "capability": _cap_key, "target": _cap_key,
     "metric": lambda m: (METRIC_ORDER.get(m, len(METRIC_ORDER)), m),
     "quantity": lambda q: (QUANTITY_ORDER.index(q) if q in QUANTITY_ORDER else len(QUANTITY_ORDER), q),
+    "source": lambda v: (v == "items", v),  # significance: the seed-level tests before the per-item ones
 }
 
 
@@ -155,14 +158,19 @@ def _frame(rows: list[dict], columns: list[str], keys: list[str]) -> pd.DataFram
     return df
 
 
+def _eval_key(ev: Mapping, where: str) -> dict:
+    """The run an eval.json is about: task, method, budget, seed."""
+    return {"task": str(_get(ev, "task", where)), "method": str(_get(ev, "method", where)),
+            "budget": int(_number(_get(ev, "budget", where), f"{where}.budget")),
+            "seed": int(_number(_get(ev, "seed", where), f"{where}.seed"))}
+
+
 def read_eval(path: str | os.PathLike) -> list[dict]:
     """Rows (without the value ordering) for one ``final/eval.json``; see :func:`collect_runs`."""
     path = _eval_file(path)
     ev = read_json(path)
     where = str(path)
-    key = {"task": str(_get(ev, "task", where)), "method": str(_get(ev, "method", where)),
-           "budget": int(_number(_get(ev, "budget", where), f"{where}.budget")),
-           "seed": int(_number(_get(ev, "seed", where), f"{where}.seed"))}
+    key = _eval_key(ev, where)
     initial = _get(ev, "initial", where)
     task_values = {
         "task_score": _get(ev, "task_score", where),
@@ -200,6 +208,41 @@ def collect_runs(run_paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
     """
     rows = [row for path in run_paths for row in read_eval(path)]
     return _frame(rows, RUN_COLUMNS, RUN_COLUMNS[:-1])
+
+
+def read_task_items(path: str | os.PathLike) -> list[dict]:
+    """Per-test-item rows of one ``final/eval.json``: see :func:`collect_task_items`."""
+    path = _eval_file(path)
+    ev = read_json(path)
+    where = str(path)
+    if "task_items" not in ev:  # eval files written before per-item values were kept
+        return []
+    key = _eval_key(ev, where)
+    items = _get(ev, "task_items", where)
+    rows = []
+    for metric, name in ITEM_METRICS.items():
+        values = _get(items, name, f"{where}.task_items")
+        if values is None:
+            continue
+        if not isinstance(values, list):
+            raise bad_input(f"{where}.task_items.{name}", f"expected a list, got {type(values).__name__}",
+                            "rerun the rule that wrote this file")
+        rows += [{**key, "metric": metric, "item": i, "value": _number(v, f"{where}.task_items.{name}[{i}]")}
+                 for i, v in enumerate(values)]
+    return rows
+
+
+def collect_task_items(run_paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
+    """Tidy frame of every run's per-test-item task values: columns :data:`ITEM_COLUMNS`.
+
+    One row per (task, method, budget, seed, metric, item): ``task_score`` rows hold 0 or 1
+    (exact match of that item), ``task_ll`` rows its mean gold-response log-likelihood.
+    ``item`` indexes the task's test items, which are the same for every run (the
+    evaluation seed), so rows pair across methods and seeds. Runs without per-item values
+    give no rows.
+    """
+    rows = [row for path in run_paths for row in read_task_items(path)]
+    return _frame(rows, ITEM_COLUMNS, ITEM_COLUMNS[:-1])
 
 
 def collect_allocations(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:

@@ -19,7 +19,7 @@ from read.aggregate.render import (
     method_label,
     metric_label,
 )
-from read.aggregate.stats import holm, mean_std, stars, tokens_to_match, welch_t, welch_t_from_stats
+from read.aggregate.stats import holm, mean_std, paired_t, stars, tokens_to_match, welch_t, welch_t_from_stats
 from read.aggregate.tables import SUMMARY, _empty, metric_values, profile_deltas, summarise
 from read.capabilities import CAPABILITIES, INDEX, SHORT
 from read.errors import bad_input
@@ -229,7 +229,8 @@ SIG_COLUMNS = ["task", "metric", "budget", "reference", "competitor", "n_ref", "
 
 
 def significance(runs: pd.DataFrame, reference: str = "read", metrics: Sequence[str] = ("task_score", "task_ll"),
-                 competitors: Sequence[str] | None = None, from_summary: bool = False) -> pd.DataFrame:
+                 competitors: Sequence[str] | None = None, from_summary: bool = False,
+                 items: pd.DataFrame | None = None) -> pd.DataFrame:
     """Reference vs each competitor: Welch t, Holm-corrected within each block.
 
     A block is one (task, metric, budget); its family is every competitor present there
@@ -237,39 +238,75 @@ def significance(runs: pd.DataFrame, reference: str = "read", metrics: Sequence[
     from :func:`welch_t` on the per-seed values, or, with ``from_summary``, from the
     (mean, std, n) summaries (:func:`welch_t_from_stats`, as the paper does). ``p_holm``
     is :func:`holm` over the block and ``stars`` marks p_holm < .05 (*) and < .01 (**).
+
+    With ``items`` (:func:`collect_task_items`), each block also gets a test paired on the
+    test items (``source`` "items", its own Holm family): every item's value is averaged
+    over a method's seeds and :func:`paired_t` tests the per-item differences. It asks
+    whether these trained students differ by more than the choice of test items explains;
+    the seed-level test above is the one that also counts training randomness.
     """
     import pandas as pd
 
     rows = []
     for metric in metrics:
         values = metric_values(runs, metric)
+        per_item = None if items is None else metric_values(items, metric)
         for (task, budget), block in values.groupby(["task", "budget"], sort=True):
             seeds = {m: list(g["value"]) for m, g in block.groupby("method", sort=False)}
             if reference not in seeds:
                 continue
             others = [m for m in seeds if m != reference and (competitors is None or m in competitors)]
             n_ref, mean_ref, std_ref = mean_std(seeds[reference])
+            head = {"task": task, "metric": metric, "budget": budget, "reference": reference}
             tests = []
             for m in others:
                 n, mean, std = mean_std(seeds[m])
                 w = (welch_t_from_stats(mean_ref, std_ref, n_ref, mean, std, n) if from_summary
                      else welch_t(seeds[reference], seeds[m]))
-                tests.append({"task": task, "metric": metric, "budget": budget, "reference": reference,
-                              "competitor": m, "n_ref": n_ref, "n_comp": n, "mean_ref": mean_ref,
+                tests.append({**head, "competitor": m, "n_ref": n_ref, "n_comp": n, "mean_ref": mean_ref,
                               "mean_comp": mean, "delta": mean_ref - mean, "t": w.t, "df": w.df, "p": w.p,
                               "source": "summary" if from_summary else "seeds"})
-            for test, p_adj in zip(tests, holm([t["p"] for t in tests])):
-                rows.append({**test, "p_holm": p_adj, "stars": stars(p_adj)})
+            families = [tests]
+            if per_item is not None:
+                cell = per_item[(per_item["task"] == task) & (per_item["budget"] == budget)]
+                families.append(_item_tests(cell, head, reference, others))
+            for family in families:
+                for test, p_adj in zip(family, holm([t["p"] for t in family])):
+                    rows.append({**test, "p_holm": p_adj, "stars": stars(p_adj)})
     if not rows:
         return _empty(SIG_COLUMNS)
-    return sort_rows(pd.DataFrame(rows, columns=SIG_COLUMNS), ["task", "metric", "budget", "competitor"])
+    return sort_rows(pd.DataFrame(rows, columns=SIG_COLUMNS), ["task", "metric", "source", "budget", "competitor"])
+
+
+def _item_tests(cell: pd.DataFrame, head: dict, reference: str, others: Sequence[str]) -> list[dict]:
+    """Paired-on-items tests of ``reference`` vs each of ``others`` in one (task, metric,
+    budget) cell of the per-item frame; competitors without per-item values are skipped."""
+    by_method = {m: g.pivot(index="item", columns="seed", values="value") for m, g in cell.groupby("method")}
+    if reference not in by_method:
+        return []
+    ref = by_method[reference]
+    tests = []
+    for m in others:
+        if m not in by_method:
+            continue
+        comp = by_method[m]
+        if not ref.index.equals(comp.index):
+            raise bad_input(f"task {head['task']}, budget {head['budget']}",
+                            f"{reference} and {m} were scored on different test items",
+                            "evaluate every run with the same evaluation.n_test and evaluation.seed")
+        diff = ref.mean(axis=1) - comp.mean(axis=1)
+        w = paired_t(diff.to_numpy())
+        tests.append({**head, "competitor": m, "n_ref": ref.shape[1], "n_comp": comp.shape[1],
+                      "mean_ref": float(ref.to_numpy().mean()), "mean_comp": float(comp.to_numpy().mean()),
+                      "delta": float(diff.mean()), "t": w.t, "df": w.df, "p": w.p, "source": "items"})
+    return tests
 
 
 def significance_sections(table: pd.DataFrame) -> list[Section]:
     import pandas as pd
 
     sections = []
-    for (task, metric), g in table.groupby(["task", "metric"], sort=False):
+    for (task, metric, on_items), g in table.groupby(["task", "metric", table["source"] == "items"], sort=False):
         unit = UNITS[metric]
         dec = DECIMALS[unit]
         rows = [{"Budget": format_tokens(r["budget"]), "Competitor": method_label(r["competitor"]),
@@ -279,5 +316,6 @@ def significance_sections(table: pd.DataFrame) -> list[Section]:
                  "p": format_p(r["p"]), "p (Holm)": format_p(r["p_holm"])}
                 for _, r in g.iterrows()]
         ref = method_label(g["reference"].iloc[0])
-        sections.append((f"Task {task}, {metric_label(metric)}: {ref} − competitor", pd.DataFrame(rows)))
+        paired = ", paired on the test items (each item's mean over seeds)" if on_items else ""
+        sections.append((f"Task {task}, {metric_label(metric)}: {ref} − competitor{paired}", pd.DataFrame(rows)))
     return sections

@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from read.aggregate import diagnostics, tables
-from read.aggregate.collect import collect_allocations, collect_runs, load_requirements, read_profile
+from read.aggregate.collect import (
+    collect_allocations,
+    collect_runs,
+    collect_task_items,
+    load_requirements,
+    read_profile,
+)
 from read.aggregate.render import write_table
 
 if TYPE_CHECKING:
@@ -142,12 +148,17 @@ def write_significance(eval_paths: Paths, out_csv=None, out_md=None, out_tex=Non
                        competitors: Sequence[str] | None = None,
                        metrics: Sequence[str] = ("task_score", "task_ll")) -> pd.DataFrame:
     """Welch t of ReAD vs each competitor (default: every other method present), Holm-corrected
-    within each (task, metric, budget); ``from_summary`` uses (mean, std, n) as the paper does."""
+    within each (task, metric, budget); ``from_summary`` uses (mean, std, n) as the paper does.
+    Runs that kept per-item task values also get the test paired on test items."""
     table = diagnostics.significance(collect_runs(eval_paths), metrics=metrics, competitors=competitors,
-                                     from_summary=from_summary)
+                                     from_summary=from_summary, items=collect_task_items(eval_paths))
     write_table(table, diagnostics.significance_sections(table), title="Significance",
                 note="Welch t (two-sided) on per-seed values; Holm correction within each budget; "
-                     "* p_Holm < .05, ** p_Holm < .01.",
+                     "* p_Holm < .05, ** p_Holm < .01. Paired sections: a paired t over the task's test "
+                     "items (the same items for every run) of each item's mean over seeds, Holm-corrected "
+                     "on its own within each budget. It says whether these students differ by more than "
+                     "the choice of test items explains; unlike the Welch t, it does not count the spread "
+                     "between training seeds.",
                 out_csv=out_csv, out_md=out_md, out_tex=out_tex)
     return table
 

@@ -1,7 +1,9 @@
-"""Small pure estimators for the result tables: summaries, Welch t, Holm, Wilson, interpolation.
+"""Small pure estimators for the result tables: summaries, Welch and paired t, Holm, Wilson,
+interpolation.
 
-Each function takes plain numbers or 1-D sequences (one value per seed) and returns plain
-floats, so it can be checked by hand. None of them draws random numbers.
+Each function takes plain numbers or 1-D sequences (one value per seed; per test item for
+``paired_t``) and returns plain floats, so it can be checked by hand. None of them draws
+random numbers.
 """
 
 from __future__ import annotations
@@ -59,6 +61,23 @@ def welch_t(x: Sequence[float], y: Sequence[float]) -> Welch:
     n1, m1, s1 = mean_std(x)
     n2, m2, s2 = mean_std(y)
     return welch_t_from_stats(m1, s1, n1, m2, s2, n2)
+
+
+def paired_t(differences: Sequence[float]) -> Welch:
+    """Two-sided paired t test of mean(d) = 0 on per-pair differences ``d`` (the same as
+    scipy's ``ttest_rel(x, y)`` when d = x − y), returned in a :class:`Welch` tuple with
+    df = n − 1. nan where undefined: fewer than 2 pairs, or every difference the same."""
+    from scipy import stats
+
+    d = np.asarray(differences, dtype=np.float64)
+    n = int(d.size)
+    if n < 2 or np.isnan(d).any():
+        return Welch(math.nan, math.nan, math.nan)
+    se = float(d.std(ddof=1)) / math.sqrt(n)
+    if se == 0:
+        return Welch(math.nan, math.nan, math.nan)
+    t = float(d.mean()) / se
+    return Welch(t, float(n - 1), float(2 * stats.t.sf(abs(t), n - 1)))
 
 
 Z95 = NormalDist().inv_cdf(0.975)
