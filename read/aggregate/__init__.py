@@ -32,7 +32,7 @@ from read.aggregate.report import (
                                    write_transfer_matrix,
 )
 
-__all__ = ["ARTEFACTS", "WRITERS", "artefact_paths", "budget_vs_score_report", "collect_allocations", "collect_task_items",
-           "collect_profiles", "collect_runs", "write_ablations", "write_all", "write_allocation_schedule",
-           "write_artefact", "write_budget_vs_score", "write_capability_profile", "write_equivalent_budget",
-           "write_significance", "write_spillover", "write_transfer_matrix"]
+__all__ = ["ARTEFACTS", "WRITERS", "artefact_paths", "budget_vs_score_report", "collect_allocations",
+           "collect_profiles", "collect_runs", "collect_task_items", "write_ablations", "write_all",
+           "write_allocation_schedule", "write_artefact", "write_budget_vs_score", "write_capability_profile",
+           "write_equivalent_budget", "write_significance", "write_spillover", "write_transfer_matrix"]
