@@ -72,6 +72,15 @@ def step_loss(model, batch, n_targets: int):
     return F.cross_entropy(logits, batch["labels"][:, 1:][select], reduction="sum") / n_targets
 
 
+def train_step(model, opt, batch, n_targets: int):
+    """One optimiser step on ``batch``, as ``read.lm.train`` takes it; returns the loss."""
+    loss = step_loss(model, batch, n_targets)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return loss
+
+
 def run_processes(target, args: list[tuple], n_results: int) -> list:
     """Start one spawned process per ``args`` (each also gets a result queue), wait for
     ``n_results`` results from the queue, join them all, and return the results."""
@@ -107,10 +116,7 @@ def in_process(tok, enc, plan, spec: dict, cfg) -> None:
         n_targets = sum(e.n_response_tokens for e in items)
         for name in variants:  # alternate, so load drifts affect all alike
             t0 = time.perf_counter()
-            loss = step_loss(models[name], batch, n_targets)
-            opts[name].zero_grad()
-            loss.backward()
-            opts[name].step()
+            loss = train_step(models[name], opts[name], batch, n_targets)
             seconds[name].append(time.perf_counter() - t0)
             first.setdefault(name, float(loss.detach()))
     assert max(first.values()) - min(first.values()) < 1e-4, first
@@ -242,11 +248,8 @@ def batch_sizes(tok, enc, spec: dict, cfg, steps: int) -> None:
             t0 = time.perf_counter()
             for idx in plans[b][k * per_block : (k + 1) * per_block]:
                 items = [enc[i] for i in idx]
-                n_targets = sum(e.n_response_tokens for e in items)
-                loss = step_loss(models[b], lm.collate(items, tok.pad_token_id), n_targets)
-                opts[b].zero_grad()
-                loss.backward()
-                opts[b].step()
+                train_step(models[b], opts[b], lm.collate(items, tok.pad_token_id),
+                           sum(e.n_response_tokens for e in items))
                 if k >= WARMUP:
                     tokens[b] += sum(e.n_tokens for e in items)
             if k >= WARMUP:

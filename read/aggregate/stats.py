@@ -16,12 +16,16 @@ from typing import NamedTuple
 import numpy as np
 
 
-class Welch(NamedTuple):
-    """Two-sided Welch test of mean(x) − mean(y): statistic ``t``, Welch–Satterthwaite ``df``, ``p``."""
+class TTest(NamedTuple):
+    """A two-sided t test: statistic ``t``, degrees of freedom ``df`` (Welch–Satterthwaite for
+    :func:`welch_t`, n − 1 for :func:`paired_t`) and ``p``; all nan where undefined."""
 
     t: float
     df: float
     p: float
+
+
+_UNDEFINED = TTest(math.nan, math.nan, math.nan)
 
 
 def mean_std(values: Sequence[float]) -> tuple[int, float, float]:
@@ -33,7 +37,7 @@ def mean_std(values: Sequence[float]) -> tuple[int, float, float]:
     return n, mean, std
 
 
-def welch_t_from_stats(mean1: float, std1: float, n1: int, mean2: float, std2: float, n2: int) -> Welch:
+def welch_t_from_stats(mean1: float, std1: float, n1: int, mean2: float, std2: float, n2: int) -> TTest:
     """Welch's unequal-variance t test from summary statistics (two-sided).
 
     t = (m1 − m2) / sqrt(v1 + v2) with v_i = s_i² / n_i (s_i: sample std, ddof=1), and
@@ -42,20 +46,17 @@ def welch_t_from_stats(mean1: float, std1: float, n1: int, mean2: float, std2: f
     Undefined cases return nan rather than a misleading number: n_i < 2, a nan input, or
     v1 + v2 = 0 (both groups constant: t would be ±inf or 0/0).
     """
-    from scipy import stats
-
     if n1 < 2 or n2 < 2 or any(map(math.isnan, (mean1, std1, mean2, std2))):
-        return Welch(math.nan, math.nan, math.nan)
+        return _UNDEFINED
     v1, v2 = std1**2 / n1, std2**2 / n2
     if v1 + v2 == 0:
-        return Welch(math.nan, math.nan, math.nan)
+        return _UNDEFINED
     t = (mean1 - mean2) / math.sqrt(v1 + v2)
     df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
-    p = float(2 * stats.t.sf(abs(t), df))
-    return Welch(float(t), float(df), p)
+    return _two_sided(t, df)
 
 
-def welch_t(x: Sequence[float], y: Sequence[float]) -> Welch:
+def welch_t(x: Sequence[float], y: Sequence[float]) -> TTest:
     """Welch's t test of mean(x) − mean(y) from per-seed values (same as scipy's
     ``ttest_ind(x, y, equal_var=False)``, with nan where that is undefined)."""
     n1, m1, s1 = mean_std(x)
@@ -63,21 +64,25 @@ def welch_t(x: Sequence[float], y: Sequence[float]) -> Welch:
     return welch_t_from_stats(m1, s1, n1, m2, s2, n2)
 
 
-def paired_t(differences: Sequence[float]) -> Welch:
+def paired_t(differences: Sequence[float]) -> TTest:
     """Two-sided paired t test of mean(d) = 0 on per-pair differences ``d`` (the same as
-    scipy's ``ttest_rel(x, y)`` when d = x − y), returned in a :class:`Welch` tuple with
-    df = n − 1. nan where undefined: fewer than 2 pairs, or every difference the same."""
-    from scipy import stats
-
+    scipy's ``ttest_rel(x, y)`` when d = x − y), with df = n − 1. nan where undefined:
+    fewer than 2 pairs, or every difference the same."""
     d = np.asarray(differences, dtype=np.float64)
     n = int(d.size)
     if n < 2 or np.isnan(d).any():
-        return Welch(math.nan, math.nan, math.nan)
+        return _UNDEFINED
     se = float(d.std(ddof=1)) / math.sqrt(n)
     if se == 0:
-        return Welch(math.nan, math.nan, math.nan)
-    t = float(d.mean()) / se
-    return Welch(t, float(n - 1), float(2 * stats.t.sf(abs(t), n - 1)))
+        return _UNDEFINED
+    return _two_sided(float(d.mean()) / se, n - 1)
+
+
+def _two_sided(t: float, df: float) -> TTest:
+    """The test of statistic ``t`` on ``df`` degrees of freedom: p = 2·P(T_df > |t|)."""
+    from scipy import stats
+
+    return TTest(float(t), float(df), float(2 * stats.t.sf(abs(t), df)))
 
 
 Z95 = NormalDist().inv_cdf(0.975)

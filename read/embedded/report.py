@@ -6,6 +6,7 @@ Items come from the world's ``test`` split; the verdict is the world's ``is_corr
 
 from __future__ import annotations
 
+import math
 import os
 from collections import defaultdict
 
@@ -47,7 +48,7 @@ def _score(model, tok, items, *, cot: bool, batch_size: int, steps: bool = False
     if steps:
         by_step = step_accuracy([g.text for g in gens], items)
         # nan (no inner answer right) is stored as None: the reports are strict JSON
-        out["steps"] = {k: None if by_step[k] != by_step[k] else by_step[k] for k in ("inner", "outer_given_inner")}
+        out["steps"] = {k: None if math.isnan(by_step[k]) else by_step[k] for k in ("inner", "outer_given_inner")}
     return out
 
 
