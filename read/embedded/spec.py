@@ -14,8 +14,8 @@ list length and operations (code), call arguments (tool_use), key-value pairs
 features, its tier as ``level`` (0, 1, 2) and ``nested`` (0 or 1); every feature is
 oriented so that larger means harder, so a min-max score over them ranks items sensibly.
 The tiers were sized for the embedded teacher as it was then (a 0.6M-parameter Llama
-trained for 6,500 steps, five to eight minutes on 2 CPU cores; 13,000 steps since
-2026-12-02), by one rule for every capability: easy and medium use what it learns in
+trained for 6,500 steps, two to eight minutes on 2 CPU cores by machine; 13,000 steps
+since 2026-12-02), by one rule for every capability: easy and medium use what it learns in
 that time, hard adds what it barely learns (reversing or sorting lists, stacked
 constraints, carries, two-step chains, many pairs), at a tenth of the items. Measured per
 tier in README.md (teacher: easy ~0.8, medium ~0.5, hard ~0.15).
