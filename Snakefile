@@ -12,10 +12,21 @@ min_version("9.19")
 os.environ.setdefault("READ_DISTILL_ROOT", workflow.basedir)
 
 
-configfile: "config/config.yaml"
+# The embedded default, unless --configfile names the config: Snakemake would otherwise
+# merge the two, and a general-path config would inherit the default's `world:`.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
+
+
+if WORLD:
+
+    include: "workflow/rules/world.smk"
+
+
 include: "workflow/rules/setup.smk"
 include: "workflow/rules/interval.smk"
 include: "workflow/rules/evaluate.smk"
@@ -29,7 +40,8 @@ rule all:
     localrule: True
 
 
-# Only the shared setup targets (models, reports, probes, r_tau, profiling interventions).
+# Only the shared setup targets (probes, r_tau, profiling interventions; with `world:` the
+# embedded models and their reports).
 rule setup:
     input:
         setup_targets(),

@@ -47,6 +47,21 @@ def limit_threads(n: int | None) -> None:
 
 
 @contextmanager
+def user_errors() -> Iterator[None]:
+    """Bad input ends the job with its one-line message, in the log and on stderr, and no traceback.
+
+    Outputs are written atomically, so nothing half-written is left behind either.
+    """
+    from read.errors import ReadError
+
+    try:
+        yield
+    except ReadError as err:
+        log.error("%s", err)
+        sys.exit(str(err))
+
+
+@contextmanager
 def model_job(job) -> Iterator[None]:
     """Run a model job's step (``job``: Snakemake's object; only ``job.threads`` is read here).
 
@@ -62,7 +77,7 @@ def model_job(job) -> Iterator[None]:
     from transformers import AutoTokenizer, LlamaForCausalLM  # noqa: F401  (the lazy model code: ~3 s cold)
 
     started = os.environ.get(JOB_START_ENV)
-    with compute_clock(time.time() - float(started) if started else process_age()):
+    with user_errors(), compute_clock(time.time() - float(started) if started else process_age()):
         yield
 
 

@@ -285,6 +285,8 @@ def _run_child(conn: socket.socket, request: dict, fds: list[int]) -> None:
             runpy.run_path(request["script"], run_name="__main__")
             status = 0
         except SystemExit as stop:
+            if isinstance(stop.code, str):
+                print(stop.code, file=sys.stderr)  # as the interpreter does for sys.exit("message")
             status = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
     except BaseException:
         traceback.print_exc()

@@ -73,10 +73,14 @@ def _tokenize(tokenizer, texts: Sequence[str]) -> list[list[int]]:
     return [list(ids) for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
 
 
-def encode_prompts(tokenizer, prompt_texts: Sequence[str]) -> list[list[int]]:
-    """``[BOS] + prompt`` token ids for each prompt (what generation and scoring condition on)."""
+def encode_prompts(tokenizer, prompt_texts: Sequence[str], *, add_bos: bool = True) -> list[list[int]]:
+    """``[BOS] + prompt`` token ids for each prompt (what generation and scoring condition on).
+
+    ``add_bos=False`` for text that already carries its special tokens (a chat template's
+    output, :attr:`read.prompting.PromptFormat.add_bos`).
+    """
     bos, _ = _special_ids(tokenizer)
-    head = [bos] if bos is not None else []
+    head = [bos] if bos is not None and add_bos else []
     return [head + ids for ids in _tokenize(tokenizer, prompt_texts)]
 
 
@@ -89,6 +93,7 @@ def encode_pairs(
     truncate: bool = False,
     topk: Sequence[Any] | None = None,
     response_ids: Sequence[Sequence[int]] | None = None,
+    add_bos: bool = True,
 ) -> list[Encoded]:
     """Tokenize (prompt, response) pairs into :class:`Encoded` examples.
 
@@ -107,13 +112,14 @@ def encode_pairs(
             ``response_texts`` (e.g. ``Generation.token_ids`` without EOS when teacher and
             student share the tokenizer: re-tokenizing decoded text can segment it
             differently from what the teacher generated, which would misalign ``topk``).
+        add_bos: prepend BOS to the prompt (see :func:`encode_prompts`).
     """
     if len(prompt_texts) != len(response_texts):
         raise bad_input("encode_pairs", f"{len(prompt_texts)} prompts but {len(response_texts)} responses", "pass equal-length lists")
     if topk is not None and len(topk) != len(prompt_texts):
         raise bad_input("encode_pairs", f"{len(topk)} topk entries for {len(prompt_texts)} examples", "pass one topk list per example")
     _, eos = _special_ids(tokenizer)
-    prompts = encode_prompts(tokenizer, prompt_texts)
+    prompts = encode_prompts(tokenizer, prompt_texts, add_bos=add_bos)
     if response_ids is not None:
         if len(response_ids) != len(prompt_texts):
             raise bad_input("encode_pairs", f"{len(response_ids)} response_ids for {len(prompt_texts)} examples", "pass one id list per example")
@@ -705,6 +711,7 @@ def generate(
     batch_size: int = 64,
     top_k_logprobs: int = 0,
     segment: int | None = 8,
+    add_bos: bool = True,
 ) -> list[Generation]:
     """Batched generation with left padding and the KV cache, results in input order.
 
@@ -719,13 +726,13 @@ def generate(
     ``max_total_tokens``. Prompts are then taken in the given order (no length sort, so
     which ones get answered does not depend on their length), and the call that reaches
     the budget stops at once; rows it leaves open come back with ``finished=False`` and
-    count in full.
+    count in full. ``add_bos``: as :func:`encode_prompts`.
     """
     import torch
 
     gcfg = _generation_config(tokenizer, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
                               batch_size=batch_size, top_k_logprobs=top_k_logprobs)
-    prompts = encode_prompts(tokenizer, prompt_texts)
+    prompts = encode_prompts(tokenizer, prompt_texts, add_bos=add_bos)
     order = list(range(len(prompts)))
     if max_total_tokens is None:
         order.sort(key=lambda i: len(prompts[i]))
@@ -736,7 +743,8 @@ def generate(
     return [done[i] for i in range(len(done))]
 
 
-def _response_logprobs(model, tokenizer, prompt_texts, response_texts, batch_size: int, max_len: int):
+def _response_logprobs(model, tokenizer, prompt_texts, response_texts, batch_size: int, max_len: int,
+                       add_bos: bool = True):
     """Per batch: (example indices, log p of every response token (N,), the example of each token (N,)).
 
     Tokens come row by row in (example, position) order; examples in order of length, so
@@ -744,7 +752,7 @@ def _response_logprobs(model, tokenizer, prompt_texts, response_texts, batch_siz
     """
     import torch
 
-    enc = encode_pairs(tokenizer, prompt_texts, response_texts, max_len)
+    enc = encode_pairs(tokenizer, prompt_texts, response_texts, max_len, add_bos=add_bos)
     _, eos = _special_ids(tokenizer)
     pad = _pad_id(tokenizer, eos)
     device = next(model.parameters()).device
@@ -763,15 +771,17 @@ def _response_logprobs(model, tokenizer, prompt_texts, response_texts, batch_siz
 
 
 def response_loglik(model, tokenizer, prompt_texts: Sequence[str], response_texts: Sequence[str], batch_size: int = 64,
-                    max_len: int = 4096) -> np.ndarray:
+                    max_len: int = 4096, *, add_bos: bool = True) -> np.ndarray:
     """Mean per-token log-likelihood (nats) of each response given its prompt, EOS included.
 
     One batched forward pass per batch of ``batch_size`` examples. Returns float64 (N,).
+    ``add_bos``: as :func:`encode_prompts`.
     """
     import torch
 
     out = np.zeros(len(prompt_texts), dtype=np.float64)
-    for idx, tok_lp, rows in _response_logprobs(model, tokenizer, prompt_texts, response_texts, batch_size, max_len):
+    for idx, tok_lp, rows in _response_logprobs(model, tokenizer, prompt_texts, response_texts, batch_size, max_len,
+                                                add_bos):
         total = torch.zeros(len(idx), dtype=torch.float64).index_add_(0, rows, tok_lp.double())
         count = torch.bincount(rows, minlength=len(idx)).clamp(min=1)
         out[idx] = (total / count).cpu().numpy()
@@ -779,14 +789,15 @@ def response_loglik(model, tokenizer, prompt_texts: Sequence[str], response_text
 
 
 def response_token_logprobs(model, tokenizer, prompt_texts: Sequence[str], response_texts: Sequence[str],
-                            batch_size: int = 64, max_len: int = 4096) -> list[np.ndarray]:
+                            batch_size: int = 64, max_len: int = 4096, *, add_bos: bool = True) -> list[np.ndarray]:
     """log p (nats) of every response token given the prompt and the tokens before it, EOS last.
 
     One float64 array per example, as long as its response in tokens (the same tokens
     :func:`encode_pairs` makes); :func:`response_loglik` is each array's mean.
     """
     out: list[np.ndarray] = [np.zeros(0)] * len(prompt_texts)
-    for idx, tok_lp, rows in _response_logprobs(model, tokenizer, prompt_texts, response_texts, batch_size, max_len):
+    for idx, tok_lp, rows in _response_logprobs(model, tokenizer, prompt_texts, response_texts, batch_size, max_len,
+                                                add_bos):
         lp, rows = tok_lp.double().cpu().numpy(), rows.cpu().numpy()
         for b, i in enumerate(idx):
             out[i] = lp[rows == b]

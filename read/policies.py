@@ -342,6 +342,19 @@ POLICIES: dict[str, type[Policy]] = {
     "random": RandomMix,
 }
 ONEHOT_PREFIX = "onehot:"
+# What a method changes in the config it is given: greedy runs UCB without exploration,
+# no_spillover scores its reward without the spillover term. make_policy applies these,
+# and the workflow applies them to each method's params, so that an edit of kappa (beta)
+# never reruns greedy (no_spillover) runs.
+CONFIG_OVERRIDES: dict[str, dict[str, dict[str, float]]] = {
+    "greedy": {"bandit": {"kappa": 0.0}},
+    "no_spillover": {"reward": {"beta": 0.0}},
+}
+
+
+def method_config(name: str, section: str, values: Mapping[str, Any]) -> dict:
+    """``values`` of config ``section`` ("reward" or "bandit") as method ``name`` uses them."""
+    return {**values, **CONFIG_OVERRIDES.get(name, {}).get(section, {})}
 
 
 def policy_names() -> list[str]:
@@ -396,7 +409,7 @@ def make_policy(
     if name not in POLICIES:
         raise bad_input("method", f"unknown method {name!r}", f"choose from {policy_names()}")
     if name == "greedy":
-        return ReadUCB(**common, kappa=0.0)
+        return ReadUCB(**common, kappa=CONFIG_OVERRIDES[name]["bandit"]["kappa"])
     if name == "no_spillover":
-        return ReadUCB(**{**common, "reward_config": replace(rcfg, beta=0.0)})
+        return ReadUCB(**{**common, "reward_config": replace(rcfg, **CONFIG_OVERRIDES[name]["reward"])})
     return POLICIES[name](**common, **extra)

@@ -28,7 +28,7 @@ import numpy as np
 from read.capabilities import CAPABILITIES, check_capability
 from read.errors import bad_input
 from read.io import read_json
-from read.prompting import exact_match, render_prompt
+from read.prompting import RAW, PromptFormat, exact_match
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,10 @@ def load_suite(path: str | os.PathLike) -> dict:
 
 
 def probe_profile(model, tokenizer, suite: Mapping[str, Any], batch_size: int = 64, *, max_new_tokens: int = 32,
-                  accuracy: bool = True) -> dict:
+                  accuracy: bool = True, fmt: PromptFormat = RAW) -> dict:
     """Score ``model`` on the suite: ``{"ll": {cap}, "acc": {cap}, "n": {cap}}`` (see the module docstring).
+
+    Prompts and the teacher's responses are rendered in the model's prompt format ``fmt``.
 
     ll: ``read.lm.response_loglik`` (one batched forward per ``batch_size`` items).
     acc: greedy ``read.lm.generate`` (``max_new_tokens``), ``exact_match`` against gold, over
@@ -94,13 +96,14 @@ def probe_profile(model, tokenizer, suite: Mapping[str, Any], batch_size: int = 
 
     caps = check_suite(suite)
     flat = [(c, it) for c in CAPABILITIES if c in caps for it in caps[c]]
-    prompts = [render_prompt(it["prompt"]) for _, it in flat]
-    ll = response_loglik(model, tokenizer, prompts, [it["response"] for _, it in flat], batch_size=batch_size)
+    prompts = [fmt.prompt(it["prompt"]) for _, it in flat]
+    ll = response_loglik(model, tokenizer, prompts, [fmt.response(it["response"]) for _, it in flat],
+                         batch_size=batch_size, add_bos=fmt.add_bos)
     gold = [i for i, (_, it) in enumerate(flat) if it["answer"] is not None] if accuracy else []
     hits = {}
     if gold:
         gens = generate(model, tokenizer, [prompts[i] for i in gold], max_new_tokens=max_new_tokens,
-                        batch_size=batch_size)
+                        batch_size=batch_size, add_bos=fmt.add_bos)
         hits = {i: exact_match(g.text, flat[i][1]["answer"]) for i, g in zip(gold, gens)}
     out: dict[str, dict] = {"ll": {}, "acc": {}, "n": {}}
     for c in (c for c in CAPABILITIES if c in caps):
@@ -114,10 +117,12 @@ def probe_profile(model, tokenizer, suite: Mapping[str, Any], batch_size: int = 
 
 def profile_checkpoint(base_dir: str | os.PathLike, ckpt_dir: str | os.PathLike | None, suite_path: str | os.PathLike,
                        *, tokenizer_dir: str | os.PathLike | None = None, batch_size: int = 64,
-                       max_new_tokens: int = 32, accuracy: bool = True, device: str = "cpu") -> dict:
+                       max_new_tokens: int = 32, accuracy: bool = True, device: str = "cpu",
+                       chat_template: str = "auto") -> dict:
     """Load a student (base, full checkpoint, or base + LoRA adapter) and profile it on a suite file."""
     from read.students.checkpoint import load_student
 
     suite = load_suite(suite_path)
     model, tok = load_student(base_dir, ckpt_dir, tokenizer_dir=tokenizer_dir, device=device)
-    return probe_profile(model, tok, suite, batch_size, max_new_tokens=max_new_tokens, accuracy=accuracy)
+    return probe_profile(model, tok, suite, batch_size, max_new_tokens=max_new_tokens, accuracy=accuracy,
+                         fmt=PromptFormat.for_tokenizer(tok, chat_template))

@@ -1,16 +1,16 @@
 """One ReAD run chain from plain Python: the workflow's steps, in order, without Snakemake.
 
-    python -m read.run --config config/config.yaml --task knowledge_call --method read \\
-        --budget 60000 --seed 0 --intervals 5 --out results/plain
+    python -m read.run --configfile config/config.yaml --task multilingual_arithmetic \\
+        --method read --budget 60000 --seed 0 --intervals 5 --out results/plain
 
-It calls the very functions the workflow's scripts call (:mod:`read.interval`), writes
-the same files under ``<out>/setup/`` and ``<out>/runs/{task}/{method}/B{budget}/seed{seed}/``,
-and skips any file that already exists, so a second call resumes. Use it for notebooks,
+It reads the same config sections as the workflow (validated against the schema shipped
+in the package, defaults filled in), resolves the same providers (``models:``, task
+cards, ``capabilities:``; the embedded world's models when ``world:`` is present), calls
+the very step functions the workflow's scripts call (:mod:`read.steps`), writes the same
+files under ``<out>/setup/`` and ``<out>/runs/{task}/{method}/B{budget}/seed{seed}/``, and
+skips any file that already exists, so a second call resumes. Use it for notebooks,
 debugging and the library's end-to-end tests; the workflow adds the experiment grid,
 incremental reruns and cluster execution on top of the same steps.
-
-Config values not in the file come from the workflow's JSON schema defaults, so a plain
-run and a Snakemake run of the same config compute the same thing.
 """
 
 from __future__ import annotations
@@ -18,38 +18,17 @@ from __future__ import annotations
 import argparse
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from read.capabilities import to_mapping
-from read.errors import bad_input
+from read.config import EvaluationConfig, GenerationConfig, ProbesConfig, ProfilingConfig, load_config
 from read.io import read_json, write_json, write_jsonl
 
 log = logging.getLogger(__name__)
 
-REPO = Path(__file__).resolve().parents[1]
-SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
-
-
-def with_defaults(config: Mapping[str, Any], schema: Mapping[str, Any]) -> dict:
-    """``config`` with every missing ``default`` of the schema filled in (recursively)."""
-    out = dict(config)
-    for key, sub in schema.get("properties", {}).items():
-        if key not in out and "default" in sub:
-            out[key] = sub["default"]
-        if isinstance(out.get(key), Mapping) and sub.get("type") == "object":
-            out[key] = with_defaults(out[key], sub)
-    return out
-
-
-def load_config(path: str | Path) -> dict:
-    """Read a workflow config file and fill in the schema's defaults (no validation beyond that)."""
-    import yaml
-
-    path = Path(path)
-    if not path.is_file():
-        raise bad_input(str(path), "config file not found", "pass --config config/config.yaml or your own file")
-    return with_defaults(yaml.safe_load(path.read_text()) or {}, yaml.safe_load(SCHEMA.read_text()))
+__all__ = ["Experiment", "build_setup", "load_config", "main", "run_chain"]
 
 
 def _step(path: Path, make: Callable[[], Any], write: Callable[[Path, Any], Any] = write_json) -> Path:
@@ -59,105 +38,151 @@ def _step(path: Path, make: Callable[[], Any], write: Callable[[Path, Any], Any]
     return path
 
 
-def build_setup(out: Path, cfg: Mapping[str, Any], task: str, seed: int) -> dict[str, Path]:
-    """Tokenizer, teacher, S0, probe suite, s_0, r_tau, S0's task scores and the profiling
-    interventions of ``task`` and ``seed``: what every run of that task and seed reads."""
-    from read import interval
+@dataclass
+class Experiment:
+    """A validated config's providers and typed sections, resolved once (as common.smk does)."""
+
+    cfg: Mapping[str, Any]
+    setup: Path
+
+    def __post_init__(self):
+        from read.capability_data import check_sources, resolve_sources
+        from read.providers import check_models, resolve_models
+
+        self.world = "world" in self.cfg
+        self.teacher, self.student, self.models = resolve_models(
+            self.cfg["models"], world_setup=str(self.setup) if self.world else None)
+        check_models(self.models)
+        self.sources = resolve_sources(self.cfg["capabilities"], world=self.world)
+        check_sources(self.sources, self.cfg["probes"])
+        self.generation = GenerationConfig.from_dict(self.cfg["generation"])
+        self.probes = ProbesConfig.from_dict(self.cfg["probes"])
+        self.evaluation = EvaluationConfig.from_dict(self.cfg["evaluation"])
+        self.profiling = ProfilingConfig.from_dict(self.cfg["profiling"])
+
+    def card(self, task: str):
+        from read.tasks import load_task_cards
+
+        return load_task_cards(self.cfg["task_cards"], [task])[task]
+
+
+def _build_world(exp: Experiment) -> None:
+    """The embedded provider's tokenizer, teacher and S0 (only with ``world:``)."""
     from read.embedded.models import ModelSpec
     from read.embedded.pretrain import PretrainConfig, pretrain
-    from read.embedded.tasks import check_task
     from read.embedded.tokenizer import train_world_tokenizer
-    from read.requirements import requirement_from_card
 
-    world, setup = cfg["world"], out / "setup"
-    paths = {name: setup / name for name in ("tokenizer", "teacher", "student0")}
+    world, setup = exp.cfg["world"], exp.setup
     tok_cfg = world["tokenizer"]
-    if not paths["tokenizer"].exists():
-        train_world_tokenizer(paths["tokenizer"], tok_cfg["vocab_size"], tok_cfg["corpus_per_capability"], world["seed"])
+    if not (setup / "tokenizer").exists():
+        train_world_tokenizer(setup / "tokenizer", tok_cfg["vocab_size"], tok_cfg["corpus_per_capability"], world["seed"])
     for role, name in (("teacher", "teacher"), ("student", "student0")):
-        if not paths[name].exists():
+        if not (setup / name).exists():
             spec = ModelSpec.from_dict(world[role]["spec"], f"world.{role}.spec")
-            pretrain(paths["tokenizer"], spec, PretrainConfig.from_dict(world[role]["pretrain"]), paths[name],
+            pretrain(setup / "tokenizer", spec, PretrainConfig.from_dict(world[role]["pretrain"]), setup / name,
                      world["seed"])
-    tok = paths["tokenizer"]
-    paths["scale"] = _step(setup / "difficulty_scale.json", lambda: None,
-                           lambda p, _: interval.difficulty_scale(p))
-    paths["suite"] = _step(setup / "probes.json", lambda: interval.probe_suite(
-        paths["teacher"], tok, probes=cfg["probes"], teacher=cfg["teacher"]))
-    paths["s0_profile"] = _step(setup / "s0_profile.json", lambda: interval.probe(
-        paths["student0"], None, paths["suite"], tok, batch_size=cfg["probes"]["batch_size"]))
-    card = check_task(task, "read.run --task")
+
+
+def build_setup(exp: Experiment, task: str, seed: int) -> dict[str, Path]:
+    """Probe suite, s_0, r_tau, the eval index, S0's task scores and the profiling
+    interventions of ``task`` and ``seed``: what every run of that task and seed reads."""
+    from read.budget import BudgetConfig
+    from read.requirements import requirement_from_card
+    from read.steps import setup as steps
+
+    if exp.world:
+        _build_world(exp)
+    setup, m, card = exp.setup, exp.models, exp.card(task)
+    paths = {"scale": _step(setup / "difficulty_scale.json", lambda: None,
+                            lambda p, _: steps.difficulty_scale(p, sources=exp.sources, probes=exp.probes))}
+    paths["suite"] = _step(setup / "probes.json", lambda: steps.probe_suite(
+        teacher=exp.teacher, sources=exp.sources, probes=exp.probes))
+    paths["index"] = _step(setup / "eval_index.json", lambda: steps.eval_index(
+        paths["suite"], tasks={task: card}, sources=exp.sources, evaluation=exp.evaluation))
+    paths["s0_profile"] = _step(setup / "s0_profile.json", lambda: steps.probe(
+        m.student, None, paths["suite"], m.student_tokenizer, batch_size=exp.probes.batch_size,
+        chat_template=exp.student.chat_template))
     paths["r_tau"] = _step(setup / "tasks" / task / "r_tau.json", lambda: {
         "task": task, "r": to_mapping(requirement_from_card(card.requirement, f"task {task}"))})
-    paths["s0_eval"] = _step(setup / "tasks" / task / "s0_eval.json", lambda: interval.evaluate_model(
-        paths["student0"], tok, task=task, evaluation=cfg["evaluation"]))
+    paths["s0_eval"] = _step(setup / "tasks" / task / "s0_eval.json", lambda: steps.evaluate_model(
+        m.student, m.student_tokenizer, paths["suite"], card=card, sources=exp.sources, evaluation=exp.evaluation,
+        chat_template=exp.student.chat_template))
+    gen_fraction = BudgetConfig(total_tokens=exp.profiling.tokens, **exp.cfg["budget"]).gen_fraction
     paths["interventions"] = _step(
         setup / "interventions" / task / f"seed{seed}.jsonl",
-        lambda: interval.profile_interventions(
-            paths["teacher"], paths["student0"], tok, paths["suite"], paths["s0_profile"], paths["r_tau"],
-            paths["scale"], paths["s0_eval"], task=task, seed=seed, shard=0, n_shards=1,
-            profiling=cfg["profiling"], generation=cfg["generation"], student=cfg["student"],
-            teacher=cfg["teacher"], budget=cfg["budget"], evaluation=cfg["evaluation"],
-            batch_size=cfg["probes"]["batch_size"]),
+        lambda: steps.profile_interventions(
+            m.student, m.student_tokenizer, paths["suite"], paths["s0_profile"], paths["r_tau"], paths["scale"],
+            paths["s0_eval"], paths["index"], card=card, seed=seed, shard=0, n_shards=1, profiling=exp.profiling,
+            generation=exp.generation, student=exp.student, teacher=exp.teacher, sources=exp.sources,
+            probes=exp.probes, gen_fraction=gen_fraction, evaluation=exp.evaluation),
         write_jsonl)
     return paths
 
 
 def run_chain(out: str | Path, cfg: Mapping[str, Any], *, task: str, method: str, budget: int, seed: int) -> Path:
     """Setup (if missing), then every interval of one run, then ``final/eval.json``; returns it."""
-    from read import interval
-    from read.policies import make_policy
+    from read.policies import make_policy, method_config
+    from read.steps import interval as steps
+    from read.steps.evaluate import evaluate_run
+    from read.steps.setup import DevCheck, probe
 
     out = Path(out)
     make_policy(method)  # unknown method: fail before any model is trained
-    s = build_setup(out, cfg, task, seed)
-    tok, n = s["tokenizer"], int(cfg["budget"]["n_intervals"])
+    exp = Experiment(cfg, out / "setup")
+    s = build_setup(exp, task, seed)
+    m, card, n = exp.models, exp.card(task), int(cfg["budget"]["n_intervals"])
     budget_cfg = {**cfg["budget"], "total_tokens": int(budget)}
-    bandit_cfg, reward_cfg = cfg["bandit"], cfg["reward"]  # make_policy applies greedy's kappa=0, no_spillover's beta=0
+    bandit_cfg, reward_cfg = method_config(method, "bandit", cfg["bandit"]), method_config(method, "reward", cfg["reward"])
     policy = make_policy(method, reward=reward_cfg, bandit=bandit_cfg, seed=seed)
     run = out / "runs" / task / method / f"B{budget}" / f"seed{seed}"
-    ledger = _step(run / "init" / "ledger.json", lambda: interval.init_ledger(budget_cfg, s["interventions"]))
+    ledger = _step(run / "init" / "ledger.json", lambda: steps.init_ledger(budget_cfg, s["interventions"]))
     bandit = None
     if policy.uses_bandit:
-        bandit = _step(run / "init" / "bandit.json", lambda: interval.init_bandit(
+        bandit = _step(run / "init" / "bandit.json", lambda: steps.init_bandit(
             method, s["interventions"], s["r_tau"], budget=budget_cfg, bandit=bandit_cfg, reward=reward_cfg,
             seed=seed))
-    student, profile, allocation = s["student0"], s["s0_profile"], None
+    student, profile, allocation = m.student, s["s0_profile"], None
     every = int(cfg["calibration"]["every"])
     for k in range(1, n + 1):
         d = run / f"i{k}"
-        allocation = _step(d / "allocation.json", lambda: interval.allocate(
-            method, k, r_tau=s["r_tau"], profile=profile, ledger=ledger, prev_allocation=allocation,
+        allocation = _step(d / "allocation.json", lambda: steps.allocate(
+            method, k, r_tau_file=s["r_tau"], profile=profile, ledger=ledger, prev_allocation=allocation,
             bandit=bandit, reward=reward_cfg, bandit_cfg=bandit_cfg, seed=seed))
         if not (d / "batch.jsonl").exists():
-            rows, manifest = interval.generate_batch(
-                allocation, s["teacher"], tok, ledger, s["scale"], k=k, n_intervals=n,
-                generation=cfg["generation"], teacher=cfg["teacher"], seed=seed)
+            rows, manifest = steps.generate_batch(
+                allocation, ledger, s["scale"], s["index"], m.student_tokenizer, k=k, n_intervals=n,
+                generation=exp.generation, teacher=exp.teacher, chat_template=exp.student.chat_template,
+                sources=exp.sources, probes=exp.probes, seed=seed)
             write_json(d / "manifest.json", manifest)
             write_jsonl(d / "batch.jsonl", rows)
         if not (d / "student").exists():
-            write_json(d / "ledger.json", interval.train_interval(
-                s["student0"], student, d / "batch.jsonl", d / "manifest.json", ledger, tok, d / "student",
-                k=k, student=cfg["student"], seed=seed))
+            kd = exp.student.loss == "kd"
+            write_json(d / "ledger.json", steps.train_interval(
+                m.student, student, d / "batch.jsonl", d / "manifest.json", ledger, m.student_tokenizer, d / "student",
+                k=k, student=exp.student, teacher_tokenizer=m.teacher_tokenizer if kd else None, seed=seed))
         ledger, prev_profile, student = d / "ledger.json", profile, d / "student"
-        dev = ({"task": task, "n_dev": cfg["evaluation"]["n_dev"], "eval_seed": cfg["evaluation"]["seed"]}
+        dev = (DevCheck(card, exp.evaluation.n_dev, exp.evaluation.seed)
                if policy.adapts and every and k % every == 0 else None)
-        profile = _step(d / "profile.json", lambda: interval.probe(
-            s["student0"], student, s["suite"], tok, batch_size=cfg["probes"]["batch_size"], dev=dev))
+        profile = _step(d / "profile.json", lambda: probe(
+            m.student, student, s["suite"], m.student_tokenizer, batch_size=exp.probes.batch_size,
+            chat_template=exp.student.chat_template, dev=dev))
         if policy.adapts:
-            bandit = _step(d / "bandit.json", lambda: interval.update_bandit(
+            bandit = _step(d / "bandit.json", lambda: steps.update_bandit(
                 method, k, bandit=bandit, allocation=allocation, prev_profile=prev_profile, profile=profile,
-                r_tau=s["r_tau"], ledger=ledger, initial=s["s0_eval"], reward=reward_cfg, bandit_cfg=bandit_cfg,
+                r_tau_file=s["r_tau"], ledger=ledger, initial=s["s0_eval"], reward=reward_cfg, bandit_cfg=bandit_cfg,
                 seed=seed))
         log.info("interval %d/%d: w=%s", k, n, read_json(allocation)["w"])
-    return _step(run / "final" / "eval.json", lambda: interval.evaluate_run(
-        s["student0"], student, tok, ledger, s["s0_eval"], task=task, method=method, budget=int(budget), seed=seed,
-        evaluation=cfg["evaluation"]))
+    return _step(run / "final" / "eval.json", lambda: evaluate_run(
+        m.student, student, m.student_tokenizer, s["suite"], ledger, s["s0_eval"], card=card, sources=exp.sources,
+        method=method, budget=int(budget), seed=seed, evaluation=exp.evaluation,
+        chat_template=exp.student.chat_template))
 
 
 def main(argv: list[str] | None = None) -> None:
+    from read.errors import ReadError
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--config", default="config/config.yaml")
+    ap.add_argument("--configfile", "--config", dest="configfile", default="config/config.yaml")
     ap.add_argument("--task", required=True)
     ap.add_argument("--method", default="read")
     ap.add_argument("--budget", type=int, required=True)
@@ -166,10 +191,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", default="results/plain")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    cfg = load_config(args.config)
-    if args.intervals:
-        cfg["budget"] = {**cfg["budget"], "n_intervals": args.intervals}
-    path = run_chain(args.out, cfg, task=args.task, method=args.method, budget=args.budget, seed=args.seed)
+    try:
+        cfg = load_config(args.configfile, {"budget": {"n_intervals": args.intervals}} if args.intervals else {})
+        path = run_chain(args.out, cfg, task=args.task, method=args.method, budget=args.budget, seed=args.seed)
+    except ReadError as err:
+        raise SystemExit(str(err)) from None
     result = read_json(path)
     print(f"{path}: task_score {result['task_score']:.3f} (S0 {result['initial']['task_score']:.3f}), "
           f"task_ll {result['task_ll']:.3f} (S0 {result['initial']['task_ll']:.3f})")

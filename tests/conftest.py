@@ -21,3 +21,18 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+TINY_EXAMPLE = {"teacher_steps": 30, "student_steps": 10, "items": 24, "vocab_size": 400, "n_prompts": 60,
+                "n_dev": 12, "n_test": 16, "n_eval": 12,
+                "teacher_spec": {"layers": 1, "hidden": 32, "heads": 2},
+                "student_spec": {"layers": 1, "hidden": 16, "heads": 2}}
+
+
+@pytest.fixture(scope="session")
+def tiny_example(tmp_path_factory):
+    """The general-path example's inputs (read.embedded.example) at test size: real chat
+    checkpoints with a Jinja template, a JSONL task, prompt, template and eval files."""
+    from read.embedded.example import build
+
+    return build(tmp_path_factory.mktemp("example") / "example", **TINY_EXAMPLE)

@@ -65,12 +65,12 @@ def items():
 
 @pytest.fixture(scope="module")
 def suite(world, items):
-    teacher = make_teacher(TeacherConfig(model=str(world[0] / "teacher"), batch_size=8))
+    teacher = make_teacher(TeacherConfig(path=str(world[0] / "teacher"), batch_size=8))
     return build_probe_suite(teacher, items, max_new_tokens=6)
 
 
 def test_suite_holds_teacher_greedy_responses_and_gold_answers(world, items, suite):
-    teacher = make_teacher(TeacherConfig(model=str(world[0] / "teacher"), batch_size=8))
+    teacher = make_teacher(TeacherConfig(path=str(world[0] / "teacher"), batch_size=8))
     caps = suite["capabilities"]
     assert list(caps) == ["general_knowledge", "steerability", "math"]  # CAPABILITIES order
     for cap, probes in items.items():
@@ -96,7 +96,7 @@ def test_profile_is_mean_per_token_loglik_and_exact_match(world, suite):
 
 def test_teacher_scores_its_own_greedy_answers_higher_than_a_random_student(world, suite):
     root, tok, student = world
-    teacher = make_teacher(TeacherConfig(model=str(root / "teacher"))).model
+    teacher = make_teacher(TeacherConfig(path=str(root / "teacher"))).model
     t, s = probe_profile(teacher, tok, suite, accuracy=False), probe_profile(student, tok, suite, accuracy=False)
     assert all(t["ll"][c] > s["ll"][c] for c in t["ll"])
     assert all(v is None for v in t["acc"].values())
@@ -131,7 +131,7 @@ def test_malformed_suite_is_a_clear_error(tmp_path, bad, match):
 
 def test_suite_from_the_embedded_probe_split(world):
     embedded = pytest.importorskip("read.embedded")
-    teacher = make_teacher(TeacherConfig(model=str(world[0] / "teacher"), batch_size=16))
+    teacher = make_teacher(TeacherConfig(path=str(world[0] / "teacher"), batch_size=16))
     items = {c: embedded.sample_items(c, "probe", 2, seed=0) for c in ("math", "code", "tool_use")}
     suite = build_probe_suite(teacher, items, max_new_tokens=4)
     assert {c: len(v) for c, v in suite["capabilities"].items()} == {"math": 2, "code": 2, "tool_use": 2}

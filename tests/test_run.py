@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 
 from read.capabilities import CAPABILITIES
+from read.config import load_config, with_defaults
 from read.errors import ReadError
 from read.io import read_json, read_jsonl
-from read.run import load_config, run_chain, with_defaults
+from read.run import run_chain
 
 TINY = Path(__file__).parent / "data" / "tiny_config.yaml"
 BUDGET = 2000

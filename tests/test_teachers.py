@@ -59,7 +59,7 @@ def ckpt(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def hf(ckpt):
-    return make_teacher(TeacherConfig(backend="hf", model=str(ckpt), batch_size=4))
+    return make_teacher(TeacherConfig(backend="hf", path=str(ckpt), batch_size=4))
 
 
 # --------------------------------------------------------------------------- config and registry
@@ -67,12 +67,12 @@ def hf(ckpt):
 
 def test_unknown_backend_lists_the_valid_ones():
     with pytest.raises(ReadError, match=r"unknown backend 'tgi'.*\['hf', 'openai', 'vllm'\]"):
-        TeacherConfig(backend="tgi", model="m")
+        TeacherConfig(backend="tgi", path="m")
 
 
 def test_missing_checkpoint_is_a_clear_error(tmp_path):
     with pytest.raises(ReadError, match="model checkpoint not found"):
-        make_teacher(TeacherConfig(model=str(tmp_path / "nope")))
+        make_teacher(TeacherConfig(path=str(tmp_path / "nope")))
 
 
 @pytest.mark.parametrize("kw, match", [({"signal": "soft"}, "unknown signal"), ({"signal": "logit"}, "top_k"),
@@ -121,14 +121,14 @@ def test_hf_sampling_is_fixed_by_the_seed(hf):
 def test_vllm_missing_gives_an_actionable_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "vllm", None)  # import vllm -> ImportError
     with pytest.raises(ReadError, match=r"vllm package.*gpu extra"):
-        make_teacher(TeacherConfig(backend="vllm", model="/models/llama"))
+        make_teacher(TeacherConfig(backend="vllm", path="/models/llama"))
 
 
 def test_vllm_parameter_mapping():
     assert vllm_engine.sampling_kwargs(max_new_tokens=256, temperature=0.0, top_p=0.9, seed=3, top_k=0) == {
         "max_tokens": 256, "temperature": 0.0, "top_p": 1.0, "seed": 3, "skip_special_tokens": True}
     assert vllm_engine.sampling_kwargs(max_new_tokens=8, temperature=0.2, top_p=0.95, seed=0, top_k=5)["logprobs"] == 5
-    kw = vllm_engine.engine_kwargs(TeacherConfig(backend="vllm", model="/m", tokenizer="/t", tensor_parallel_size=4,
+    kw = vllm_engine.engine_kwargs(TeacherConfig(backend="vllm", path="/m", tokenizer="/t", tensor_parallel_size=4,
                                                  dtype="bfloat16", max_model_len=4096))
     assert kw == {"model": "/m", "tokenizer": "/t", "tensor_parallel_size": 4, "dtype": "bfloat16",
                   "gpu_memory_utilization": 0.9, "seed": 0, "max_model_len": 4096}
@@ -152,7 +152,7 @@ def test_vllm_teacher_with_a_stand_in_engine(monkeypatch, ckpt):
             return [types.SimpleNamespace(outputs=[out]) for _ in prompts]
 
     monkeypatch.setitem(sys.modules, "vllm", types.SimpleNamespace(LLM=LLM, SamplingParams=lambda **kw: kw))
-    t = make_teacher(TeacherConfig(backend="vllm", model=str(ckpt)))
+    t = make_teacher(TeacherConfig(backend="vllm", path=str(ckpt)))
     (g,) = t.generate(["What is 3 plus 4?"], signal="logit", top_k=2, max_new_tokens=4)
     assert seen["prompts"] == [{"prompt_token_ids": lm.encode_prompts(t.tokenizer, [render_prompt("What is 3 plus 4?")])[0]}]
     assert seen["params"]["logprobs"] == 2 and seen["params"]["max_tokens"] == 4
@@ -179,7 +179,7 @@ def server(ckpt):
 
 
 def client(url, **kw):
-    return make_teacher(TeacherConfig(backend="openai", model="tiny", base_url=url, batch_size=4, **kw))
+    return make_teacher(TeacherConfig(backend="openai", served_model="tiny", base_url=url, batch_size=4, **kw))
 
 
 def test_openai_client_matches_hf_exactly_when_greedy(server, hf):
@@ -223,7 +223,7 @@ def test_server_speaks_the_openai_schema(server):
 
 
 def test_client_error_status_fails_at_once_with_the_server_message(server):
-    t = make_teacher(TeacherConfig(backend="openai", model="not-served", base_url=server, max_retries=3, backoff_s=0))
+    t = make_teacher(TeacherConfig(backend="openai", served_model="not-served", base_url=server, max_retries=3, backoff_s=0))
     with pytest.raises(ReadError, match="HTTP 404.*does not exist"):
         t.generate(PROMPTS[:1], max_new_tokens=2)
 
@@ -294,7 +294,7 @@ def test_client_reports_an_unreachable_server():
 
 def test_token_ids_from_token_id_strings_and_by_retokenising(ckpt):
     tok = load_tokenizer(ckpt)
-    t = OpenAITeacher(TeacherConfig(backend="openai", model="m", base_url="http://x/v1", tokenizer=str(ckpt)))
+    t = OpenAITeacher(TeacherConfig(backend="openai", served_model="m", base_url="http://x/v1", tokenizer=str(ckpt)))
     g = t.to_generation({"text": " 7", "finish_reason": "stop", "logprobs": {
         "tokens": ["token_id:30", "token_id:2"], "top_logprobs": [{"token_id:30": -0.1}, {"token_id:2": -0.2}]}}, 1)
     assert g.token_ids == (30, 2) and g.topk == [[(30, -0.1)], [(2, -0.2)]]
@@ -312,9 +312,12 @@ def test_retokenize_mode_sends_no_vendor_fields(scripted):
 
 
 def test_teacher_config_from_dict_rejects_unknown_keys():
-    assert TeacherConfig.from_dict({"backend": "openai", "model": "llama"}).tokenizer_dir == "llama"
+    cfg = TeacherConfig.from_dict({"backend": "openai", "served_model": "llama", "path": "/m/llama"})
+    assert cfg.tokenizer_dir == "/m/llama" and TeacherConfig.from_dict(cfg.to_dict()) == cfg
     with pytest.raises(ReadError, match=r"unknown key\(s\) \['tp'\]"):
-        TeacherConfig.from_dict({"model": "m", "tp": 4})
+        TeacherConfig.from_dict({"path": "m", "tp": 4})
+    with pytest.raises(ReadError, match="served_model"):
+        TeacherConfig.from_dict({"backend": "openai"})
 
 
 @pytest.mark.parametrize("cap", [5, 23, 200])

@@ -298,7 +298,11 @@ def test_leakage_filter_drops_exact_normalised_and_13_gram_matches(tmp_path):
         "The quick brown fox jumps over the lazy dog.",        # shares < 13 words: clean
     ]]
     kept, removed = index.filter(items)
-    assert removed == 2 and [k.prompt for k in kept] == [items[2].prompt, items[3].prompt]
+    assert removed == {"eval_prompt": 1, "eval_ngram": 1, "probe_prompt": 0}
+    assert [k.prompt for k in kept] == [items[2].prompt, items[3].prompt]
+    # a scaffold-generated pool matches exact prompts only: its fills share 13-grams by design
+    kept, removed = index.filter(items, use_ngrams=False)
+    assert removed == {"eval_prompt": 1, "eval_ngram": 0, "probe_prompt": 0} and len(kept) == 3
     index.save(tmp_path / "h.json")
     assert LeakageIndex.load(tmp_path / "h.json") == index
 
@@ -306,9 +310,16 @@ def test_leakage_filter_drops_exact_normalised_and_13_gram_matches(tmp_path):
 def test_pool_sample_then_filter_reports_the_count(tmp_path):
     pool = make_pool(tmp_path)
     items = pool.sample("math", 30, rng_for(0, "leak"), 0.0)
-    index = LeakageIndex.build([items[3].prompt.upper(), items[7].prompt + "!!"])
+    index = LeakageIndex.build([items[3].prompt.upper(), items[7].prompt + "!!"], probe_prompts=[items[9].prompt])
     kept, removed = index.filter(items)
-    assert removed == 2 and len(kept) == 28
+    assert removed == {"eval_prompt": 2, "eval_ngram": 0, "probe_prompt": 1} and len(kept) == 27
+
+
+def test_normalisation_keeps_operators_apart():
+    """Math prompts that differ only in an operator are different prompts, not one leak."""
+    from read.templates import normalise_prompt
+
+    assert normalise_prompt("What is 3 + 4?") == normalise_prompt("what is 3 +  4") != normalise_prompt("What is 3 - 4?")
 
 
 def test_curriculum_config_from_yaml_style_dict():

@@ -7,7 +7,6 @@ results with each other or with a developer's `results/`.
 
 from __future__ import annotations
 
-import ast
 import os
 import shutil
 import subprocess
@@ -92,21 +91,6 @@ def test_all_methods_resolve_to_complete_chains(tmp_path):
         assert (run.format(m, "i1") in r.stdout) == adapts, m
 
 
-def test_workflow_knows_which_methods_use_and_refit_the_bandit():
-    """common.smk's BANDIT_METHODS / ADAPTIVE_METHODS are read.policies' uses_bandit / adapts."""
-    from read.policies import make_policy, policy_names
-
-    text = (REPO / "workflow/rules/common.smk").read_text()
-
-    def listed(name):
-        start = text.index(f"\n{name} = (") + len(name) + 4
-        return set(ast.literal_eval(text[start:text.index(")", start) + 1]))
-
-    policies = {name: make_policy(name) for name in policy_names()}
-    assert listed("BANDIT_METHODS") == {n for n, p in policies.items() if p.uses_bandit}
-    assert listed("ADAPTIVE_METHODS") == {n for n, p in policies.items() if p.adapts}
-
-
 # ---- config validation -----------------------------------------------------------------
 
 
@@ -141,18 +125,6 @@ def test_embedded_task_cards_match_the_world():
     for name, card in embedded.items():
         assert card["requirement"] == dict(TASKS[name].requirement), name
         assert (card["outer"], card["inner"]) == (TASKS[name].outer, TASKS[name].inner), name
-
-
-def test_workflow_artefact_lists_match_read_aggregate():
-    """common.smk keeps its own copy of which artefacts draw a figure (no read/ import at parse time)."""
-    from read.aggregate.report import ARTEFACTS
-
-    text = (REPO / "workflow/rules/common.smk").read_text()
-    block = text[text.index("ARTEFACTS_WITH_PLOT = ("):text.index("ARTEFACTS_TABLE_ONLY")]
-    with_plot = {name for name, (_, figure) in ARTEFACTS.items() if figure}
-    assert {n for n in ARTEFACTS if f'"{n}"' in block} == with_plot
-    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
-    assert set(schema["properties"]["tables"]["items"]["enum"]) == set(ARTEFACTS)
 
 
 def test_conda_envs_install_this_checkout():

@@ -85,11 +85,14 @@ def _get(obj: Mapping, key: str, where: str):
     return obj[key]
 
 
-def _cap_values(mapping, where: str) -> dict[str, float]:
+def _cap_values(mapping, where: str, *, skip_null: bool = False) -> dict[str, float]:
+    """capability -> number; ``skip_null`` leaves out capabilities whose value is null
+    (a probe accuracy where no probe item has a gold answer: not measured, not zero)."""
     if not isinstance(mapping, Mapping):
         raise bad_input(where, f"expected a mapping capability -> number, got {type(mapping).__name__}",
                         "rerun the rule that wrote this file")
-    return {check_capability(c, where): _number(v, f"{where}.{c}") for c, v in mapping.items()}
+    return {check_capability(c, where): _number(v, f"{where}.{c}") for c, v in mapping.items()
+            if not (skip_null and v is None)}
 
 
 def _eval_file(path: str | os.PathLike) -> Path:
@@ -279,7 +282,7 @@ def collect_profiles(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
         keys = _run_keys(path)
         profile = read_json(path)
         for metric in ("acc", "ll"):
-            values = _cap_values(_get(profile, metric, str(path)), f"{path}.{metric}")
+            values = _cap_values(_get(profile, metric, str(path)), f"{path}.{metric}", skip_null=metric == "acc")
             rows.extend({**keys, "metric": metric, "capability": c, "value": v} for c, v in values.items())
     return _frame(rows, PROFILE_COLUMNS, PROFILE_COLUMNS[:-1])
 
@@ -288,15 +291,15 @@ def read_profile(path: str | os.PathLike) -> dict[str, dict[str, float]]:
     """A model's profile (e.g. the teacher's) as ``{"acc": {cap: v}[, "ll": {cap: v}]}``.
 
     Accepts a ``profile.json`` (``{"acc", "ll", "n"}``) or an embedded accuracy report
-    (``{"capabilities": {cap: {"acc": v, "n": n, ...}}}``, exact match only; capabilities
-    with ``acc`` null, i.e. no items, are left out).
+    (``{"capabilities": {cap: {"acc": v, "n": n, ...}}}``, exact match only). Capabilities
+    with ``acc`` null (no items, or no probe with a gold answer) are left out.
     """
     profile = read_json(path)
     if isinstance(profile, Mapping) and "capabilities" in profile and "acc" not in profile:
         caps = _get(profile, "capabilities", str(path))
         acc = {c: _get(v, "acc", f"{path}.capabilities.{c}") for c, v in caps.items()}
         return {"acc": _cap_values({c: v for c, v in acc.items() if v is not None}, f"{path}.capabilities")}
-    return {m: _cap_values(_get(profile, m, str(path)), f"{path}.{m}") for m in ("acc", "ll")}
+    return {m: _cap_values(_get(profile, m, str(path)), f"{path}.{m}", skip_null=m == "acc") for m in ("acc", "ll")}
 
 
 def load_requirements(source) -> dict[str, dict[str, float]]:

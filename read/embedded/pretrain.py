@@ -4,7 +4,9 @@ Data: distinct gold items from the world's ``pretrain`` split, the same number f
 capability (so batches are uniform over capabilities in expectation); nested items come
 in at the world's own rate. A fraction ``cot_fraction`` is rendered in CoT form
 (``render_prompt(cot=True)`` + ``item.response(cot=True)``) so the models know both
-signals. Training is step-bounded and seeded, so the same call gives the same weights.
+signals. A tokenizer with a chat template makes a chat model: every item is rendered
+through the template instead. Training is step-bounded and seeded, so the same call gives
+the same weights.
 
 The checkpoint directory holds the HF model plus ``pretrain_log.json`` (spec, config,
 counts, loss curve, wall time), written atomically together.
@@ -76,22 +78,26 @@ class PretrainConfig:
                            warmup_steps=self.warmup_steps, weight_decay=self.weight_decay, max_len=self.max_len)
 
 
-def world_texts(items_per_capability: int, cot_fraction: float, seed: int, split: str = "pretrain") -> tuple[list[str], list[str], list[str]]:
+def world_texts(items_per_capability: int, cot_fraction: float, seed: int, split: str = "pretrain",
+                fmt=None) -> tuple[list[str], list[str], list[str]]:
     """(prompt texts, response texts, capability) for gold items of every capability, interleaved.
 
     ``items_per_capability`` distinct items per capability from ``split``; each is rendered
-    in CoT form with probability ``cot_fraction`` (a seeded draw per item).
+    in CoT form with probability ``cot_fraction`` (a seeded draw per item), in the prompt
+    format ``fmt`` (default raw; a tokenizer with a chat template trains a chat model).
     """
     from read.embedded import sample_items
-    from read.prompting import render_prompt
+    from read.prompting import RAW
+
+    fmt = fmt or RAW
 
     prompts, responses, caps = [], [], []
     for cap in CAPABILITIES:
         items = sample_items(cap, split, items_per_capability, seed)
         cot = rng_for(seed, "pretrain", "cot", cap).random(len(items)) < cot_fraction
         for item, c in zip(items, cot):
-            prompts.append(render_prompt(item.prompt, cot=bool(c)))
-            responses.append(item.response(cot=bool(c)))
+            prompts.append(fmt.prompt(item.prompt, cot=bool(c)))
+            responses.append(fmt.response(item.response(cot=bool(c))))
             caps.append(cap)
     return prompts, responses, caps
 
@@ -119,11 +125,13 @@ def pretrain(tokenizer_dir: str | os.PathLike, spec, cfg: PretrainConfig, out_di
     from read import lm
     from read.embedded.models import build_model, n_params
     from read.embedded.tokenizer import load_tokenizer
+    from read.prompting import PromptFormat
 
     t0 = time.perf_counter()
     tok = load_tokenizer(tokenizer_dir)
-    prompts, responses, caps = world_texts(cfg.items_per_capability, cfg.cot_fraction, seed)
-    enc = lm.encode_pairs(tok, prompts, responses, cfg.max_len)
+    fmt = PromptFormat.for_tokenizer(tok)
+    prompts, responses, caps = world_texts(cfg.items_per_capability, cfg.cot_fraction, seed, fmt=fmt)
+    enc = lm.encode_pairs(tok, prompts, responses, cfg.max_len, add_bos=fmt.add_bos)
     if cfg.prompt_loss:
         enc = [replace(e, labels=e.input_ids) for e in enc]
     t_data = time.perf_counter() - t0

@@ -20,6 +20,7 @@ from read.capabilities import INDEX
 from read.config import from_mapping
 from read.errors import bad_input
 from read.io import read_json, read_jsonl
+from read.prompting import CHAT_TEMPLATE_MODES, RAW, PromptFormat
 from read.rng import torch_seed_for
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,10 @@ SIGNALS = ("resp", "cot", "logit")
 
 @dataclass(frozen=True)
 class StudentConfig:
-    """`student:` section.
+    """`models.student` section.
 
+    path, tokenizer: S0's checkpoint and tokenizer directories (the rules pass the same
+        paths as inputs; the training functions take them as arguments).
     mode: "full" fine-tuning or "lora" (peft; the adapter carries over between intervals).
     lora_r, lora_alpha, lora_dropout, target_modules: peft ``LoraConfig`` (mode "lora").
     loss: "sft" (masked CE on the response) or "kd" (KL to the teacher's top-k per response
@@ -42,8 +45,12 @@ class StudentConfig:
         ``read.lm.TrainConfig``. max_steps: optional step cap on top of the token budget.
     dtype, device: where the student lives ("float32" and "cpu" for the embedded world).
     threads: torch CPU threads during training (None = leave torch's default).
+    chat_template: "auto" trains on prompts rendered through the student tokenizer's chat
+        template when it has one (loss on the assistant turn only); "none" keeps the raw format.
     """
 
+    path: str | None = None
+    tokenizer: str | None = None
     mode: str = "full"
     lora_r: int = 8
     lora_alpha: float = 16.0
@@ -63,9 +70,13 @@ class StudentConfig:
     dtype: str = "float32"
     device: str = "cpu"
     threads: int | None = None
+    chat_template: str = "auto"
 
     def __post_init__(self):
-        w = "student"
+        w = "models.student"
+        if self.chat_template not in CHAT_TEMPLATE_MODES:
+            raise bad_input(f"{w}.chat_template", f"unknown value {self.chat_template!r}",
+                            f"choose from {list(CHAT_TEMPLATE_MODES)}")
         if self.mode not in ("full", "lora"):
             raise bad_input(f"{w}.mode", f"unknown mode {self.mode!r}", "choose 'full' or 'lora'")
         if self.loss not in ("sft", "kd"):
@@ -86,6 +97,10 @@ class StudentConfig:
         """Build from a config mapping; unknown keys are an error listing the valid ones."""
         return from_mapping(cls, d, where)
 
+    def to_dict(self) -> dict:
+        """Every field as plain values (rule params; ``from_dict`` rebuilds the config)."""
+        return {**asdict(self), "target_modules": list(self.target_modules)}
+
     def train_config(self, max_train_tokens: int):
         from read.lm import TrainConfig
 
@@ -98,6 +113,10 @@ class StudentConfig:
         from read.lm import KDConfig
 
         return KDConfig(alpha=self.kd_alpha, temperature=self.kd_temperature)
+
+    def prompt_format(self, tokenizer) -> PromptFormat:
+        """How this student reads prompts, given its tokenizer."""
+        return PromptFormat.for_tokenizer(tokenizer, self.chat_template)
 
 
 @dataclass
@@ -130,22 +149,24 @@ class TrainReport:
 # --------------------------------------------------------------------------- batch rows
 
 
-def batch_row(item: Any, gen: Any, tokenizer, *, signal: str) -> dict:
+def batch_row(item: Any, gen: Any, tokenizer, *, signal: str, fmt: PromptFormat = RAW) -> dict:
     """The batch row for one sampled item and its teacher Generation, counted with the STUDENT tokenizer.
 
     ``item`` needs capability, template, difficulty, prompt (a ``read.templates.PoolItem``);
-    ``gen`` is a ``read.lm.Generation``. Counts are what :func:`encode_rows` checks:
-    prompt_tokens = BOS + rendered prompt, response_tokens = response + EOS. For signal
+    ``gen`` is a ``read.lm.Generation``; ``fmt`` is the student's prompt format. Counts are
+    what :func:`encode_rows` checks: prompt_tokens = the prompt as the student reads it
+    (BOS + raw text, or its chat template), response_tokens = response + EOS. For signal
     "logit" the teacher's ids must be exactly the student's tokenisation of the text plus
     EOS (same tokenizer, finished generation); otherwise the top-k rows would not line up
     with the trained tokens, and this raises ReadError (drop or regenerate that item).
     """
     from read.lm import encode_pairs
-    from read.prompting import render_prompt
 
     if signal not in SIGNALS:
         raise bad_input("signal", f"unknown signal {signal!r}", f"choose from {list(SIGNALS)}")
-    (enc,) = encode_pairs(tokenizer, [render_prompt(item.prompt, cot=signal == "cot")], [gen.text], 1 << 30)
+    response = fmt.response(gen.text)  # the teacher's text as the student's format writes a response
+    (enc,) = encode_pairs(tokenizer, [fmt.prompt(item.prompt, cot=signal == "cot")], [response], 1 << 30,
+                          add_bos=fmt.add_bos)
     topk = None
     if signal == "logit":
         ids = enc.input_ids[enc.n_prompt_tokens:]
@@ -155,7 +176,7 @@ def batch_row(item: Any, gen: Any, tokenizer, *, signal: str) -> dict:
                             "drop this item, raise max_new_tokens, or use one tokenizer for teacher and student")
         topk = [[[int(t), float(lp)] for t, lp in step] for step in gen.topk]
     return {"capability": item.capability, "template": item.template, "difficulty": item.difficulty,
-            "prompt": item.prompt, "response": gen.text, "prompt_tokens": enc.n_prompt_tokens,
+            "prompt": item.prompt, "response": response, "prompt_tokens": enc.n_prompt_tokens,
             "response_tokens": enc.n_response_tokens, "topk": topk}
 
 
@@ -204,16 +225,15 @@ def load_rows(batch: str | os.PathLike | Sequence[Mapping[str, Any]]) -> list[tu
 
 
 def encode_rows(tokenizer, rows: Sequence[tuple[str, dict]], *, signal: str, kd: bool, max_len: int,
-                vocab_size: int | None = None):
+                vocab_size: int | None = None, fmt: PromptFormat = RAW):
     """Validate rows against the student tokenizer and encode them (``read.lm.Encoded``).
 
     The row counts must equal what :func:`read.lm.encode_pairs` gives for the student:
-    ``prompt_tokens`` = BOS + ``render_prompt(prompt, cot=signal == "cot")`` tokens,
-    ``response_tokens`` = response tokens + EOS. A mismatch means the batch was made with
-    another tokenizer or signal, and is an error naming the row.
+    ``prompt_tokens`` = ``fmt.prompt(prompt, cot=signal == "cot")`` tokens (BOS first in
+    the raw format), ``response_tokens`` = response tokens + EOS. A mismatch means the batch
+    was made with another tokenizer, prompt format or signal, and is an error naming the row.
     """
     from read.lm import encode_pairs, encode_prompts
-    from read.prompting import render_prompt
 
     if signal not in SIGNALS:
         raise bad_input("signal", f"unknown signal {signal!r}", f"choose from {list(SIGNALS)}")
@@ -221,22 +241,22 @@ def encode_rows(tokenizer, rows: Sequence[tuple[str, dict]], *, signal: str, kd:
         raise bad_input("batch", "no rows", "generate a non-empty batch")
     for where, row in rows:
         _check_row(row, where, kd)
-    prompts = [render_prompt(r["prompt"], cot=signal == "cot") for _, r in rows]
+    prompts = [fmt.prompt(r["prompt"], cot=signal == "cot") for _, r in rows]
     responses = [r["response"] for _, r in rows]
-    n_prompt = [len(ids) for ids in encode_prompts(tokenizer, prompts)]
+    n_prompt = [len(ids) for ids in encode_prompts(tokenizer, prompts, add_bos=fmt.add_bos)]
     n_resp = [len(ids) + 1 for ids in tokenizer(responses, add_special_tokens=False)["input_ids"]]
     for (where, row), p, r in zip(rows, n_prompt, n_resp):
         if (row["prompt_tokens"], row["response_tokens"]) != (p, r):
             raise bad_input(where, f"token counts (prompt {row['prompt_tokens']}, response {row['response_tokens']}) "
                             f"!= student tokenizer's ({p}, {r}) for signal {signal!r}",
-                            "regenerate the batch with the student tokenizer and this signal")
+                            "regenerate the batch with the student tokenizer, its prompt format and this signal")
         if p + r > max_len:
             raise bad_input(where, f"{p} + {r} tokens > student.max_len {max_len}", "raise max_len or shorten responses")
         if kd and vocab_size is not None and any(t >= vocab_size or t < 0 for step in row["topk"] for t, _ in step):
             raise bad_input(where, f"top-k token id outside the student vocabulary ({vocab_size})",
                             "teacher and student must share a tokenizer for logit KD")
     topk = [r["topk"] for _, r in rows] if kd else None
-    return encode_pairs(tokenizer, prompts, responses, max_len, topk=topk)
+    return encode_pairs(tokenizer, prompts, responses, max_len, topk=topk, add_bos=fmt.add_bos)
 
 
 # --------------------------------------------------------------------------- training
@@ -318,7 +338,8 @@ def train_on_batch(base_dir: str | os.PathLike, init_dir: str | os.PathLike | No
     else:
         model = load_causal_lm(init_dir if init_dir is not None else base_dir, dtype=cfg.dtype, device=cfg.device)
     vocab = model.get_input_embeddings().num_embeddings
-    encoded = encode_rows(tok, rows, signal=signal, kd=kd, max_len=cfg.max_len, vocab_size=vocab)
+    encoded = encode_rows(tok, rows, signal=signal, kd=kd, max_len=cfg.max_len, vocab_size=vocab,
+                          fmt=cfg.prompt_format(tok))
     log.info("student %s/%s: %d rows, %d tokens in batch, budget %d", cfg.mode, cfg.loss, len(rows),
              sum(e.n_tokens for e in encoded), max_train_tokens)
     pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id

@@ -1,7 +1,8 @@
 """Teachers: one interface, three backends; text, exact generated token ids and optional top-k logprobs.
 
 ``make_teacher(cfg).generate(prompts, signal=..., ...)`` takes *raw* prompts; the backend
-renders each with ``read.prompting.render_prompt(prompt, cot=signal == "cot")`` and
+renders each in the teacher's :class:`read.prompting.PromptFormat` (its tokenizer's chat
+template when it has one, else the raw ``Q: ...\nA:`` form; ``cot`` for signal "cot") and
 returns one ``read.lm.Generation`` per prompt, in order:
 
 - ``text``: the response (EOS removed), ``token_ids``: the generated ids (EOS included if
@@ -21,12 +22,12 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from read.config import from_mapping
 from read.errors import bad_input
-from read.prompting import render_prompt
+from read.prompting import CHAT_TEMPLATE_MODES, RAW, PromptFormat
 
 if TYPE_CHECKING:
     from read.lm import Generation
@@ -43,9 +44,12 @@ BACKENDS = {
 class TeacherConfig:
     """`teacher:` section.
 
-    backend: one of BACKENDS. model: local checkpoint directory (hf, vllm), or the served
-        model name (openai). tokenizer: local tokenizer directory (None = ``model``; for
-        openai it is only needed when the server cannot return token ids, see openai_api).
+    backend: one of BACKENDS. path: local checkpoint directory (hf, vllm; for openai the
+        optional local copy whose tokenizer renders prompts). served_model: the model name
+        the server serves (openai). tokenizer: local tokenizer directory (None = ``path``;
+        openai needs one for a chat template, and where the server returns no token ids).
+    chat_template: "auto" renders prompts through the tokenizer's chat template when it has
+        one; "none" always uses the raw ``Q: ...\nA:`` format.
     batch_size: prompts per forward batch (hf) or per HTTP request (openai).
     device, dtype: hf placement ("cpu"/"cuda", "float32"/"bfloat16"/"float16"/"auto").
     tensor_parallel_size, gpu_memory_utilization, max_model_len: vllm engine settings.
@@ -60,8 +64,10 @@ class TeacherConfig:
     """
 
     backend: str = "hf"
-    model: str = ""
+    path: str | None = None
+    served_model: str | None = None
     tokenizer: str | None = None
+    chat_template: str = "auto"
     batch_size: int = 64
     device: str = "cpu"
     dtype: str = "float32"
@@ -78,11 +84,16 @@ class TeacherConfig:
     token_ids: str = "auto"
 
     def __post_init__(self):
-        w = "teacher"
+        w = "models.teacher"
         if self.backend not in BACKENDS:
             raise bad_input(f"{w}.backend", f"unknown backend {self.backend!r}", f"choose from {sorted(BACKENDS)}")
-        if not self.model:
-            raise bad_input(f"{w}.model", "empty", "set a local checkpoint path (or the served model name for openai)")
+        if self.backend == "openai" and not self.served_model:
+            raise bad_input(f"{w}.served_model", "empty", "name the model the server serves (vllm serve --served-model-name)")
+        if self.backend != "openai" and not self.path:
+            raise bad_input(f"{w}.path", "empty", "set a local checkpoint directory")
+        if self.chat_template not in CHAT_TEMPLATE_MODES:
+            raise bad_input(f"{w}.chat_template", f"unknown value {self.chat_template!r}",
+                            f"choose from {list(CHAT_TEMPLATE_MODES)}")
         if self.batch_size < 1 or self.tensor_parallel_size < 1 or self.concurrency < 1:
             raise bad_input(w, "batch_size, tensor_parallel_size and concurrency must be >= 1", "fix them")
         if not 0 < self.gpu_memory_utilization <= 1 or not 0 < self.top_p <= 1:
@@ -93,13 +104,17 @@ class TeacherConfig:
             raise bad_input(f"{w}.token_ids", f"unknown value {self.token_ids!r}", "choose 'auto' or 'retokenize'")
 
     @property
-    def tokenizer_dir(self) -> str:
-        return self.tokenizer or self.model
+    def tokenizer_dir(self) -> str | None:
+        return self.tokenizer or self.path
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], where: str = "teacher") -> TeacherConfig:
         """Build from a config mapping; unknown keys are an error listing the valid ones."""
         return from_mapping(cls, d, where)
+
+    def to_dict(self) -> dict:
+        """Every field as plain values (rule params; ``from_dict`` rebuilds the config)."""
+        return asdict(self)
 
 
 def check_request(signal: str, max_new_tokens: int, temperature: float, top_k: int) -> int:
@@ -113,22 +128,34 @@ def check_request(signal: str, max_new_tokens: int, temperature: float, top_k: i
     return top_k if signal == "logit" else 0
 
 
-def _model_request(prompts: Sequence[str], signal: str, max_new_tokens: int, temperature: float,
-                   top_k: int) -> tuple[list[str], int]:
-    """The model texts for raw ``prompts`` under ``signal``, and the logprobs to ask for (checked)."""
-    k = check_request(signal, max_new_tokens, temperature, top_k)
-    return [render_prompt(p, cot=signal == "cot") for p in prompts], k
-
-
 class Teacher:
-    """Base class: render prompts for the signal, then the backend's ``_generate`` on model text."""
+    """Base class: render prompts for the signal, then the backend's ``_generate`` on model text.
+
+    Backends set ``cfg`` and, where they hold one, ``tokenizer``; ``prompt_format`` follows
+    from the two. ``_generate`` gets model text and encodes it with ``add_bos`` =
+    ``self.prompt_format.add_bos``.
+    """
 
     cfg: TeacherConfig
+    tokenizer: Any = None
+
+    @property
+    def prompt_format(self) -> PromptFormat:
+        if self.tokenizer is None:
+            return RAW
+        return PromptFormat.for_tokenizer(self.tokenizer, self.cfg.chat_template)
+
+    def _model_request(self, prompts: Sequence[str], signal: str, max_new_tokens: int, temperature: float,
+                       top_k: int) -> tuple[list[str], int]:
+        """The model texts for raw ``prompts`` under ``signal``, and the logprobs to ask for (checked)."""
+        k = check_request(signal, max_new_tokens, temperature, top_k)
+        fmt = self.prompt_format
+        return [fmt.prompt(p, cot=signal == "cot") for p in prompts], k
 
     def generate(self, prompts: Sequence[str], *, signal: str = "resp", max_new_tokens: int = 256,
                  temperature: float = 0.0, seed: int = 0, top_k: int = 0) -> list[Generation]:
         """One Generation per raw prompt, in order. temperature 0 = greedy; ``seed`` fixes sampling."""
-        texts, k = _model_request(prompts, signal, max_new_tokens, temperature, top_k)
+        texts, k = self._model_request(prompts, signal, max_new_tokens, temperature, top_k)
         if not texts:
             return []
         return self._generate(texts, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed, top_k=k)
@@ -137,7 +164,7 @@ class Teacher:
                         max_new_tokens: int = 256, temperature: float = 0.0, seed: int = 0,
                         top_k: int = 0) -> list[Generation]:
         """Generations for a prefix of ``prompts``, in order, using at most ``max_total_tokens``."""
-        texts, k = _model_request(prompts, signal, max_new_tokens, temperature, top_k)
+        texts, k = self._model_request(prompts, signal, max_new_tokens, temperature, top_k)
         return self._generate_within(texts, int(max_total_tokens), max_new_tokens=max_new_tokens,
                                      temperature=temperature, seed=seed, top_k=k)
 

@@ -10,13 +10,13 @@ log = logging.getLogger(__name__)
 
 
 class HFTeacher(Teacher):
-    """Loads ``cfg.model`` (and ``cfg.tokenizer_dir``) once; greedy or seeded sampling."""
+    """Loads ``cfg.path`` (and ``cfg.tokenizer_dir``) once; greedy or seeded sampling."""
 
     def __init__(self, cfg: TeacherConfig, *, model=None, tokenizer=None):
         from read.students.checkpoint import load_causal_lm, load_tokenizer
 
         self.cfg = cfg
-        self.model = model if model is not None else load_causal_lm(cfg.model, dtype=cfg.dtype, device=cfg.device)
+        self.model = model if model is not None else load_causal_lm(cfg.path, dtype=cfg.dtype, device=cfg.device)
         self.tokenizer = tokenizer if tokenizer is not None else load_tokenizer(cfg.tokenizer_dir)
 
     def _generate(self, texts, *, max_new_tokens, temperature, seed, top_k):
@@ -29,4 +29,4 @@ class HFTeacher(Teacher):
 
         return generate(self.model, self.tokenizer, texts, max_new_tokens=max_new_tokens,
                         max_total_tokens=max_total_tokens, temperature=temperature, top_p=self.cfg.top_p, seed=seed,
-                        batch_size=self.cfg.batch_size, top_k_logprobs=top_k)
+                        batch_size=self.cfg.batch_size, top_k_logprobs=top_k, add_bos=self.prompt_format.add_bos)

@@ -1,7 +1,10 @@
 """The ``openai`` teacher: any OpenAI-compatible ``/v1/completions`` server, over stdlib urllib.
 
 Prompts are rendered here and sent verbatim as ``prompt`` lists of ``cfg.batch_size``, with
-up to ``cfg.concurrency`` requests in flight; results come back in input order.
+up to ``cfg.concurrency`` requests in flight; results come back in input order. With a
+local tokenizer that has a chat template (``cfg.tokenizer_dir``), prompts go through that
+template and the request says ``add_special_tokens: false`` (vLLM's completions field), so
+the server does not prepend a second BOS to the special tokens the template wrote.
 
 **Token ids and counts (the choice).** The budget needs the exact number of generated
 tokens, and logit KD needs the exact ids. In ``token_ids: auto`` mode the request asks
@@ -50,11 +53,12 @@ def _parse_id(token: str) -> int | None:
 
 
 class OpenAITeacher(Teacher):
-    """HTTP client; ``cfg.model`` is the served model name, ``cfg.base_url`` the ``.../v1`` root."""
+    """HTTP client; ``cfg.served_model`` is the served model name, ``cfg.base_url`` the ``.../v1`` root."""
 
     def __init__(self, cfg: TeacherConfig, *, tokenizer=None):
         self.cfg = cfg
         self._tokenizer = tokenizer
+        self._format = None
         self.url = cfg.base_url.rstrip("/") + "/completions"
         key = os.environ.get(cfg.api_key_env) if cfg.api_key_env else None
         self.headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {key}"} if key else {})}
@@ -65,8 +69,21 @@ class OpenAITeacher(Teacher):
         if self._tokenizer is None:
             from read.students.checkpoint import load_tokenizer
 
+            if self.cfg.tokenizer_dir is None:
+                raise bad_input("teacher.tokenizer", "the server returned no token ids, and no local tokenizer is set",
+                                "set models.teacher.tokenizer to the served model's tokenizer directory")
             self._tokenizer = load_tokenizer(self.cfg.tokenizer_dir)
         return self._tokenizer
+
+    @property
+    def prompt_format(self):
+        """The local tokenizer's format when one is configured; else the raw format."""
+        from read.prompting import RAW, PromptFormat
+
+        if self._format is None:
+            have = self._tokenizer is not None or self.cfg.tokenizer_dir is not None
+            self._format = PromptFormat.for_tokenizer(self.tokenizer, self.cfg.chat_template) if have else RAW
+        return self._format
 
     # ------------------------------------------------------------------ HTTP
 
@@ -96,8 +113,10 @@ class OpenAITeacher(Teacher):
     def request_body(self, texts: list[str], *, max_new_tokens: int, temperature: float, seed: int,
                      top_k: int) -> dict:
         """The completions request for one chunk of rendered prompts."""
-        body = {"model": self.cfg.model, "prompt": texts, "max_tokens": max_new_tokens,
+        body = {"model": self.cfg.served_model, "prompt": texts, "max_tokens": max_new_tokens,
                 "temperature": temperature, "seed": seed, "n": 1}
+        if not self.prompt_format.add_bos:
+            body["add_special_tokens"] = False
         if temperature > 0 and self.cfg.top_p < 1:
             body["top_p"] = self.cfg.top_p
         if top_k > 0:

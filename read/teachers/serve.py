@@ -7,7 +7,8 @@ Endpoints:
 - ``POST /v1/completions``: ``prompt`` (string or list of strings, used verbatim: the
   client renders them), ``max_tokens`` (16), ``temperature`` (1.0, 0 = greedy), ``top_p``,
   ``seed`` (0), ``logprobs`` (null or 0..20), ``n`` (1 only), plus vLLM's
-  ``return_token_ids`` and ``return_tokens_as_token_ids``. Returns the OpenAI completion
+  ``return_token_ids``, ``return_tokens_as_token_ids`` and ``add_special_tokens`` (true:
+  prepend BOS; false for prompts a chat template rendered). Returns the OpenAI completion
   object: ``choices[].text/finish_reason/logprobs{tokens, token_logprobs, top_logprobs,
   text_offset}`` and ``usage``. Unsupported fields (stream, echo, stop, best_of, n > 1, …)
   are a 400 error, never silently ignored.
@@ -34,7 +35,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 SUPPORTED = {"model", "prompt", "max_tokens", "temperature", "top_p", "seed", "logprobs", "n", "user",
-             "return_token_ids", "return_tokens_as_token_ids", "stream", "echo", "stop", "best_of",
+             "return_token_ids", "return_tokens_as_token_ids", "add_special_tokens", "stream", "echo", "stop", "best_of",
              "presence_penalty", "frequency_penalty"}
 NEUTRAL = {"n": 1, "stream": False, "echo": False, "stop": None, "best_of": 1, "presence_penalty": 0,
            "frequency_penalty": 0}  # accepted only at these values
@@ -100,6 +101,7 @@ class CompletionService:
             "logprobs": None if lp is None else _int(body, "logprobs", None, 0, MAX_LOGPROBS),
             "ids_as_tokens": bool(body.get("return_tokens_as_token_ids")),
             "return_ids": bool(body.get("return_token_ids")),
+            "add_bos": bool(body.get("add_special_tokens", True)),
         }
 
     def complete(self, body) -> dict:
@@ -110,8 +112,9 @@ class CompletionService:
         with self.lock:
             gens = generate(self.model, self.tokenizer, req["prompts"], max_new_tokens=req["max_tokens"],
                             temperature=req["temperature"], top_p=req["top_p"], seed=req["seed"],
-                            batch_size=self.batch_size, top_k_logprobs=max(k or 0, 1) if k is not None else 0)
-            chosen = self._chosen_logprobs(req["prompts"], gens) if k is not None else None
+                            batch_size=self.batch_size, top_k_logprobs=max(k or 0, 1) if k is not None else 0,
+                            add_bos=req["add_bos"])
+            chosen = self._chosen_logprobs(req["prompts"], gens, req["add_bos"]) if k is not None else None
         choices, n_out = [], 0
         for i, g in enumerate(gens):
             choice = {"index": i, "text": g.text, "finish_reason": "stop" if g.finished else "length", "logprobs": None}
@@ -121,22 +124,22 @@ class CompletionService:
                 choice["logprobs"] = self._logprobs(g, chosen[i], k, req["ids_as_tokens"])
             choices.append(choice)
             n_out += g.n_tokens
-        n_in = sum(len(ids) for ids in self._prompt_ids(req["prompts"]))
+        n_in = sum(len(ids) for ids in self._prompt_ids(req["prompts"], req["add_bos"]))
         return {"id": f"cmpl-{uuid.uuid4().hex}", "object": "text_completion", "created": int(time.time()),
                 "model": self.name, "choices": choices,
                 "usage": {"prompt_tokens": n_in, "completion_tokens": n_out, "total_tokens": n_in + n_out}}
 
-    def _prompt_ids(self, prompts):
+    def _prompt_ids(self, prompts, add_bos: bool):
         from read.lm import encode_prompts
 
-        return encode_prompts(self.tokenizer, prompts)
+        return encode_prompts(self.tokenizer, prompts, add_bos=add_bos)
 
-    def _chosen_logprobs(self, prompts, gens) -> list[list[float]]:
+    def _chosen_logprobs(self, prompts, gens, add_bos: bool) -> list[list[float]]:
         """log p(chosen token) per generated token: from the top-k where present, else one forward pass."""
         import torch
 
         out = []
-        for ids, g in zip(self._prompt_ids(prompts), gens):
+        for ids, g in zip(self._prompt_ids(prompts, add_bos), gens):
             lps = [dict(step).get(t) for t, step in zip(g.token_ids, g.topk or [])]
             if any(v is None for v in lps):  # sampled token outside the top-k: score it
                 seq = torch.tensor([ids + list(g.token_ids)], device=next(self.model.parameters()).device)

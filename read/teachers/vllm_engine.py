@@ -1,7 +1,7 @@
 """The ``vllm`` teacher: an offline ``vllm.LLM`` engine (tensor parallel on GPUs).
 
-Prompts are tokenized here with ``read.lm.encode_prompts`` (BOS + prompt, no other special
-tokens) and passed as token ids, so the engine conditions on exactly what the hf backend
+Prompts are rendered in the teacher's prompt format and tokenized here with
+``read.lm.encode_prompts`` (BOS for the raw format; a chat template writes its own) and passed as token ids, so the engine conditions on exactly what the hf backend
 and the student see. Output ids include EOS when reached (vLLM's convention too).
 vLLM is an optional dependency (``pip install .[gpu]``); it is imported only here.
 """
@@ -24,7 +24,7 @@ def import_vllm():
 
 def engine_kwargs(cfg: TeacherConfig) -> dict:
     """Keyword arguments for ``vllm.LLM`` from the teacher config."""
-    kw = {"model": cfg.model, "tokenizer": cfg.tokenizer_dir, "tensor_parallel_size": cfg.tensor_parallel_size,
+    kw = {"model": cfg.path, "tokenizer": cfg.tokenizer_dir, "tensor_parallel_size": cfg.tensor_parallel_size,
           "dtype": cfg.dtype, "gpu_memory_utilization": cfg.gpu_memory_utilization, "seed": 0}
     if cfg.max_model_len is not None:
         kw["max_model_len"] = cfg.max_model_len
@@ -67,7 +67,7 @@ class VLLMTeacher(Teacher):
 
         params = self._sampling(**sampling_kwargs(max_new_tokens=max_new_tokens, temperature=temperature,
                                                   top_p=self.cfg.top_p, seed=seed, top_k=top_k))
-        prompts = [{"prompt_token_ids": ids} for ids in encode_prompts(self.tokenizer, texts)]
+        prompts = [{"prompt_token_ids": ids} for ids in encode_prompts(self.tokenizer, texts, add_bos=self.prompt_format.add_bos)]
         outs = self.llm.generate(prompts, params, use_tqdm=False)
         gens = []
         for out in outs:

@@ -1,13 +1,16 @@
 """Prompt template pools: typed slots, difficulty d_c(x), curriculum, share cap, leakage filter.
 
 A pool answers one question: *give me n prompts of capability c for this point of the
-run*. Two pools implement :class:`TemplatePool`:
+run*. Three pools implement :class:`TemplatePool`:
 
 - :class:`JsonlPool`: paper-scale template files ``config/templates/<cap>.jsonl``. One
   template per line: a scaffold with typed slots filled from a seeded rng, format
   constraints (which may use slots too) appended to the prompt, and difficulty features.
+- :class:`PromptFilePool`: local JSONL files of prompts (benchmark training prompts, say).
 - :class:`EmbeddedPool`: the embedded synthetic world (``read.embedded.sample_items`` on
   the ``pool`` split) behind the same interface.
+
+:class:`CapabilityPools` combines one pool per capability.
 
 Difficulty follows the paper (§1.2):
 ``d_c(x) = mean_{f in F_c} (f(x) - min_Q f) / (max_Q f - min_Q f + eps)``, with min/max
@@ -47,12 +50,21 @@ from read.templates.curriculum import (
     select,
 )
 from read.templates.leakage import LeakageIndex, filter_leaks, ngrams, normalise_prompt
-from read.templates.pools import CurriculumPool, EmbeddedPool, JsonlPool, TemplatePool, make_pool
+from read.templates.pools import (
+    CapabilityPools,
+    CurriculumPool,
+    EmbeddedPool,
+    JsonlPool,
+    PromptFilePool,
+    TemplatePool,
+    make_pool,
+    read_prompt_file,
+)
 from read.templates.spec import SLOT_TYPES, PoolItem, Slot, Template, load_templates, parse_template
 
 __all__ = [
-    "DEFAULT_SCHEDULE", "LEVELS", "SLOT_TYPES", "CurriculumConfig", "CurriculumPool", "DifficultyScale",
-    "EmbeddedPool", "JsonlPool", "LeakageIndex", "PoolItem", "Slot", "Template", "TemplatePool",
-    "curriculum_mix", "filter_leaks", "level_counts", "load_templates", "make_pool", "ngrams", "normalise_prompt",
-    "parse_template", "select",
+    "DEFAULT_SCHEDULE", "LEVELS", "SLOT_TYPES", "CapabilityPools", "CurriculumConfig", "CurriculumPool",
+    "DifficultyScale", "EmbeddedPool", "JsonlPool", "LeakageIndex", "PoolItem", "PromptFilePool", "Slot", "Template",
+    "TemplatePool", "curriculum_mix", "filter_leaks", "level_counts", "load_templates", "make_pool", "ngrams",
+    "normalise_prompt", "parse_template", "read_prompt_file", "select",
 ]

@@ -188,17 +188,20 @@ def parse_template(row: Mapping[str, Any], where: str) -> Template:
                     tuple(feats.items()), answer)
 
 
-def load_templates(path: str | Path) -> list[Template]:
-    """Parse one ``<cap>.jsonl``; the file's capability must match its name, ids be unique."""
+def load_templates(path: str | Path, capability: str | None = None) -> list[Template]:
+    """Parse one template file; every line's capability must be ``capability`` (default: the
+    file's name, ``<cap>.jsonl``), and ids must be unique."""
     path = Path(path)
+    capability = capability or path.stem
     out: list[Template] = []
     rows = read_jsonl(path, required=("id", "capability", "scaffold"))
     lines = [i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if line.strip()]
     for lineno, row in zip(lines, rows):
         where = f"{path}:{lineno}"
         t = parse_template(row, where)
-        if t.capability != path.stem:
-            raise bad_input(where, f"capability {t.capability!r} in file {path.name}", f"move it to {t.capability}.jsonl")
+        if t.capability != capability:
+            raise bad_input(where, f"capability {t.capability!r} in a {capability} template file",
+                            f"move it to the {t.capability} templates")
         if any(t.id == o.id for o in out):
             raise bad_input(where, f"duplicate template id {t.id!r}", "give every template a unique id")
         out.append(t)

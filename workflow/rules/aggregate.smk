@@ -15,7 +15,7 @@ rule artefact_with_plot:
     log:
         "results/{exp}/logs/aggregate/{artefact}.log",
     wildcard_constraints:
-        artefact=_alternatives(ARTEFACTS_WITH_PLOT),
+        artefact=_alternatives(n for n, (_, figure) in ARTEFACTS.items() if figure),
     localrule: True
     conda:
         CPU_ENV
@@ -36,7 +36,7 @@ rule artefact_table:
     log:
         "results/{exp}/logs/aggregate/{artefact}.log",
     wildcard_constraints:
-        artefact=_alternatives(ARTEFACTS_TABLE_ONLY),
+        artefact=_alternatives(n for n, (_, figure) in ARTEFACTS.items() if not figure),
     localrule: True
     conda:
         CPU_ENV

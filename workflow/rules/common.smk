@@ -1,11 +1,29 @@
-# Config validation, wildcard constraints, path helpers and every input function.
-# Rules only name these functions; no rule holds a lambda or builds a path by hand.
+# Config validation, the providers, wildcard constraints, path helpers and every input
+# function. Rules only name these functions; no rule holds a lambda or builds a path by hand.
 import re
+import sys
 
-import yaml
 from snakemake.utils import validate
 
-# Validation also fills in the schema's defaults.
+from read.aggregate.report import ARTEFACTS
+from read.capability_data import check_sources, resolve_sources
+from read.config import check_config
+from read.errors import ReadError
+from read.plan import is_dry_run, plan
+from read.policies import make_policy, method_config
+from read.providers import check_models, resolve_models
+from read.tasks import load_task_cards
+
+if "teacher" in config or "student" in config:
+    sys.exit(
+        "config: top-level `teacher:` and `student:` are now `models: {teacher: ..., student: ...}`; move them there"
+    )
+
+# One line naming the first bad key; then Snakemake's validation fills in the defaults.
+try:
+    check_config(config)
+except ReadError as err:
+    sys.exit(str(err))
 validate(config, schema="../schemas/config.schema.yaml")
 
 EXP = config["experiment"]
@@ -15,35 +33,41 @@ BUDGETS = [int(b) for b in config["budgets"]]
 SEEDS = [int(s) for s in config["seeds"]]
 N_INTERVALS = int(config["budget"]["n_intervals"])
 SHARDS = int(config["profiling"]["shards"])
-ARTEFACTS = list(config["tables"])
-# read.aggregate.report.ARTEFACTS: which artefacts also draw a figure.
-ARTEFACTS_WITH_PLOT = (
-    "budget_vs_score",
-    "capability_profile",
-    "transfer_matrix",
-    "spillover",
-    "ablations",
-    "allocation_schedule",
-)
-ARTEFACTS_TABLE_ONLY = ("equivalent_budget", "significance")
+ARTEFACT_NAMES = list(config["tables"])
+SETUP = f"results/{EXP}/setup"
+# The embedded world is one provider: with `world:` its setup rules (world.smk) build the
+# tokenizer, teacher and S0, and every model path left unset in `models:` points at them.
+WORLD = "world" in config
 
-# How each method uses the bandit (read.policies: `uses_bandit`, `adapts`; a test keeps
-# these in step). Bandit methods pre-fit it on the profiling interventions
-# (init/bandit.json); adaptive ones also refit it after every interval (i{k}/bandit.json).
-# The other methods never see a reward, so reward/bandit edits leave their runs alone.
-BANDIT_METHODS = (
-    "read",
-    "greedy",
-    "no_identifier",
-    "no_adaptation",
-    "no_spillover",
-    "grid",
-)
-ADAPTIVE_METHODS = ("read", "greedy", "no_identifier", "no_spillover")
-# read.policies.make_policy applies these itself; the workflow applies them to the params
-# too, so that editing kappa (beta) never reruns greedy (no_spillover) runs.
-BANDIT_OVERRIDES = {"greedy": {"kappa": 0.0}}
-REWARD_OVERRIDES = {"no_spillover": {"beta": 0.0}}
+
+def _providers():
+    """Models, task cards, capability data and policies, each checked before any job runs.
+    Bad input ends the run here with one line naming the key or file:line and the fix.
+    """
+    try:
+        teacher, student, paths = resolve_models(
+            config["models"], world_setup=SETUP if WORLD else None
+        )
+        teacher, student = teacher.to_dict(), student.to_dict()
+        check_models(paths)
+        cards = load_task_cards(config["task_cards"], TASKS)
+        sources = resolve_sources(config["capabilities"], world=WORLD)
+        check_sources(sources, config["probes"])
+        policies = {m: make_policy(m) for m in METHODS}
+    except ReadError as err:
+        sys.exit(str(err))
+    return teacher, student, paths, cards, sources, policies
+
+
+TEACHER, STUDENT, MODELS, TASK_CARDS, SOURCES, POLICIES = _providers()
+if is_dry_run(sys.argv):  # the estimate before anything is generated or trained
+    print(plan(config, setup=SETUP).summary(), file=sys.stderr)
+# Bandit methods pre-fit the bandit on the profiling interventions (init/bandit.json);
+# adaptive ones also refit it after every interval (i{k}/bandit.json). The other methods
+# never see a reward, so reward/bandit edits leave their runs alone.
+BANDIT_METHODS = [m for m, p in POLICIES.items() if p.uses_bandit]
+ADAPTIVE_METHODS = [m for m, p in POLICIES.items() if p.adapts]
+DATA_FILES = sorted({f for src in SOURCES.values() for f in src.files()})
 
 MODEL_RES = config["resources"]["model"]
 PRETRAIN_RES = config["resources"]["pretrain"]
@@ -54,20 +78,10 @@ MODEL_ENV = GPU_ENV if MODEL_RES["gpu"] > 0 else CPU_ENV
 PRETRAIN_ENV = GPU_ENV if PRETRAIN_RES["gpu"] > 0 else CPU_ENV
 
 
-def _load_task_cards(path):
-    with open(path, encoding="utf-8") as fh:
-        cards = (yaml.safe_load(fh) or {}).get("tasks") or {}
-    validate(cards, schema="../schemas/task_cards.schema.yaml")
-    missing = [t for t in TASKS if t not in cards]
-    if missing:
-        raise ValueError(
-            f"{path}: no task card for {missing}; add them under `tasks:` or fix config `tasks`"
-        )
-    return cards
-
-
-TASK_CARDS_FILE = config["task_cards"]
-TASK_CARDS = _load_task_cards(TASK_CARDS_FILE)
+def resources_of(kind):
+    """A rule's scheduler request from `resources.<kind>` (threads are set apart)."""
+    res = config["resources"][kind]
+    return {"gpu": res["gpu"], "mem_mb": res["mem_mb"], "runtime": res["runtime"]}
 
 
 def _alternatives(values):
@@ -90,7 +104,7 @@ wildcard_constraints:
 
 def setup_path(name):
     """results/<experiment>/setup/<name>."""
-    return f"results/{EXP}/setup/{name}"
+    return f"{SETUP}/{name}"
 
 
 def run_dir(wildcards):
@@ -117,16 +131,17 @@ def is_adaptive(method):
 
 
 def setup_targets():
-    """Everything shared by the runs: models, reports, probe suite, s_0, r_tau, profiling."""
-    targets = [
-        setup_path("accuracy/teacher.json"),
-        setup_path("accuracy/student0.json"),
-        setup_path("accuracy/preconditions.md"),
+    """Everything shared by the runs: probe suite, s_0, r_tau, eval index, profiling (and
+    the embedded provider's models and reports)."""
+    targets = world_targets() if WORLD else []
+    targets += [
         setup_path("probes.json"),
         setup_path("s0_profile.json"),
         setup_path("difficulty_scale.json"),
-        setup_path("teacher_profile.json"),
+        setup_path("eval_index.json"),
     ]
+    if MODELS.teacher:
+        targets.append(setup_path("teacher_profile.json"))
     for task in TASKS:
         targets.append(setup_path(f"tasks/{task}/r_tau.json"))
         targets.append(setup_path(f"tasks/{task}/s0_eval.json"))
@@ -153,11 +168,11 @@ def run_targets():
 def table_targets():
     """Every table (csv, md, tex) and figure (png, pdf) config `tables` asks for."""
     targets = []
-    for name in ARTEFACTS:
+    for name in ARTEFACT_NAMES:
         targets += [
             f"results/{EXP}/tables/{name}.{ext}" for ext in ("csv", "md", "tex")
         ]
-        if name in ARTEFACTS_WITH_PLOT:
+        if ARTEFACTS[name][1]:
             targets += [f"results/{EXP}/plots/{name}.{ext}" for ext in ("png", "pdf")]
     return targets
 
@@ -166,12 +181,15 @@ def final_targets():
     return setup_targets() + run_targets() + table_targets()
 
 
-# ---- setup inputs and params -------------------------------------------------------
+# ---- the embedded provider (world.smk) ------------------------------------------------
 
 
-def model_dir(wildcards):
-    """The checkpoint an accuracy report is about: setup/teacher or setup/student0."""
-    return setup_path(wildcards.model)
+def world_targets():
+    return [
+        setup_path("accuracy/teacher.json"),
+        setup_path("accuracy/student0.json"),
+        setup_path("accuracy/preconditions.md"),
+    ]
 
 
 def world_model_params(role):
@@ -182,12 +200,49 @@ def world_model_params(role):
     }
 
 
+def model_dir(wildcards):
+    """The checkpoint an accuracy report is about: setup/teacher or setup/student0."""
+    return setup_path(wildcards.model)
+
+
+# ---- models and data -----------------------------------------------------------------
+
+
+def teacher_inputs(wildcards):
+    """The teacher's local files: checkpoint and tokenizer (a served teacher may have neither)."""
+    files = {"teacher": MODELS.teacher, "teacher_tokenizer": MODELS.teacher_tokenizer}
+    return {name: path for name, path in files.items() if path}
+
+
+def task_files(wildcards):
+    """The task's local split files (none for an embedded task)."""
+    return TASK_CARDS[wildcards.task].files()
+
+
+def all_task_files(wildcards):
+    return sorted({f for card in TASK_CARDS.values() for f in card.files()})
+
+
+def task_card(wildcards):
+    """The task's card as plain values (read.tasks.TaskCard.to_dict) plus its name."""
+    return {"name": wildcards.task, **TASK_CARDS[wildcards.task].to_dict()}
+
+
+def all_task_cards(wildcards):
+    return {t: TASK_CARDS[t].to_dict() for t in TASKS}
+
+
+def capability_data(wildcards):
+    """Every capability's pool, probe and eval source (read.capability_data)."""
+    return {c: src.to_dict() for c, src in SOURCES.items()}
+
+
 def task_requirement(wildcards):
-    return TASK_CARDS[wildcards.task]["requirement"]
+    return TASK_CARDS[wildcards.task].requirement
 
 
 def task_card_where(wildcards):
-    return f"{TASK_CARDS_FILE}: tasks.{wildcards.task}.requirement"
+    return f"{config['task_cards']}: tasks.{wildcards.task}.requirement"
 
 
 def interventions_shards(wildcards):
@@ -207,9 +262,9 @@ def r_tau_file(wildcards):
 
 
 def prev_student(wildcards):
-    """S_{k-1}: the setup's S0 for k = 1, else the previous interval's checkpoint."""
+    """S_{k-1}: S0 for k = 1, else the previous interval's checkpoint."""
     k = int(wildcards.k)
-    return setup_path("student0") if k == 1 else _before(wildcards, "student")
+    return MODELS.student if k == 1 else _before(wildcards, "student")
 
 
 def prev_profile(wildcards):
@@ -267,6 +322,13 @@ def last_interval(wildcards, name):
     return f"{run_dir(wildcards)}/i{N_INTERVALS}/{name}"
 
 
+def kd_inputs(wildcards):
+    """Logit KD checks the teacher's tokenizer against the student's; other losses read none."""
+    if STUDENT["loss"] == "kd" and MODELS.teacher_tokenizer:
+        return {"teacher_tokenizer": MODELS.teacher_tokenizer}
+    return {}
+
+
 def final_inputs(wildcards):
     inputs = {
         "student": last_interval(wildcards, "student"),
@@ -274,8 +336,9 @@ def final_inputs(wildcards):
         # not read by evaluate: keeps s_N (the last probe profile) part of every run
         "profile": last_interval(wildcards, "profile.json"),
         "initial": setup_path(f"tasks/{wildcards.task}/s0_eval.json"),
-        "base": setup_path("student0"),
-        "tokenizer": setup_path("tokenizer"),
+        "suite": setup_path("probes.json"),
+        "base": MODELS.student,
+        "tokenizer": MODELS.student_tokenizer,
     }
     if is_adaptive(wildcards.method):
         # not read by evaluate; keeps the last bandit update part of every run
@@ -283,7 +346,7 @@ def final_inputs(wildcards):
     return inputs
 
 
-# ---- interval params ---------------------------------------------------------------
+# ---- params --------------------------------------------------------------------------
 
 
 def profiling_interval_tokens(wildcards):
@@ -297,17 +360,17 @@ def budget_params(wildcards):
 
 
 def bandit_params(wildcards):
-    """`bandit:` for bandit methods; None for the others, which never read it."""
+    """`bandit:` as the method uses it; None for methods that never read it."""
     if not is_bandit_method(wildcards.method):
         return None
-    return {**config["bandit"], **BANDIT_OVERRIDES.get(wildcards.method, {})}
+    return method_config(wildcards.method, "bandit", config["bandit"])
 
 
 def reward_params(wildcards):
-    """`reward:` for bandit methods; None for the others, which never see a reward."""
+    """`reward:` as the method uses it; None for methods that never see a reward."""
     if not is_bandit_method(wildcards.method):
         return None
-    return {**config["reward"], **REWARD_OVERRIDES.get(wildcards.method, {})}
+    return method_config(wildcards.method, "reward", config["reward"])
 
 
 def dev_params(wildcards):
@@ -316,18 +379,18 @@ def dev_params(wildcards):
     if not is_adaptive(wildcards.method) or every == 0 or int(wildcards.k) % every:
         return None
     ev = config["evaluation"]
-    return {"task": wildcards.task, "n_dev": ev["n_dev"], "eval_seed": ev["seed"]}
+    return {
+        "task": wildcards.task,
+        "card": TASK_CARDS[wildcards.task].to_dict(),
+        "n_dev": ev["n_dev"],
+        "eval_seed": ev["seed"],
+    }
 
 
 def run_key(wildcards):
     """The run's coordinates, written into final/eval.json."""
     w = wildcards
-    return {
-        "task": w.task,
-        "method": w.method,
-        "budget": int(w.budget),
-        "seed": int(w.seed),
-    }
+    return {"method": w.method, "budget": int(w.budget), "seed": int(w.seed)}
 
 
 def seed_of(wildcards):
@@ -356,7 +419,7 @@ def artefact_inputs(wildcards):
     else:
         runs = run_targets()
     inputs = {"runs": runs}
-    if wildcards.artefact == "capability_profile":
+    if wildcards.artefact == "capability_profile" and MODELS.teacher:
         inputs["teacher_profile"] = setup_path("teacher_profile.json")
     if wildcards.artefact == "spillover":
         inputs["requirements"] = [setup_path(f"tasks/{t}/r_tau.json") for t in TASKS]

@@ -4,6 +4,8 @@
 rule evaluate:
     input:
         unpack(final_inputs),
+        data=DATA_FILES,
+        task=task_files,
     output:
         "results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/final/eval.json",
     log:
@@ -14,11 +16,12 @@ rule evaluate:
         MODEL_ENV
     threads: MODEL_RES["threads"]
     resources:
-        gpu=MODEL_RES["gpu"],
-        mem_mb=MODEL_RES["mem_mb"],
-        runtime=MODEL_RES["runtime"],
+        **resources_of("model"),
     params:
         run=run_key,
+        card=task_card,
+        capabilities=capability_data,
         evaluation=config["evaluation"],
+        chat_template=STUDENT["chat_template"],
     script:
         "../scripts/evaluate.py"

@@ -2,7 +2,7 @@
 # per-interval targets. init/ holds the empty ledger and (bandit methods) the bandit
 # pre-fit on the profiling interventions; interval k reads what interval k-1 wrote:
 #   i{k}/allocation.json  w_k      <- policy(state_{k-1}, s_{k-1}, r_tau, ledger_{k-1})
-#   i{k}/batch.jsonl      data     <- teacher on templates sampled by w_k (+ manifest.json)
+#   i{k}/batch.jsonl      data     <- teacher on pool prompts sampled by w_k (+ manifest.json)
 #   i{k}/student/         S_k      <- S_{k-1} trained on the batch (+ ledger.json)
 #   i{k}/profile.json     s_k      <- probes(S_k); dev utility at calibration checkpoints
 #   i{k}/bandit.json      state_k  <- reward(s_{k-1}, s_k, r_tau, cost) observed, refit
@@ -67,11 +67,13 @@ rule allocate:
 
 rule generate:
     input:
+        unpack(teacher_inputs),
         allocation="results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/allocation.json",
         ledger=prev_ledger,
-        teacher="results/{exp}/setup/teacher",
-        tokenizer="results/{exp}/setup/tokenizer",
+        student_tokenizer=MODELS.student_tokenizer,
         scale="results/{exp}/setup/difficulty_scale.json",
+        index="results/{exp}/setup/eval_index.json",
+        data=DATA_FILES,
     output:
         batch="results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/batch.jsonl",
         manifest="results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/manifest.json",
@@ -83,14 +85,15 @@ rule generate:
         MODEL_ENV
     threads: MODEL_RES["threads"]
     resources:
-        gpu=MODEL_RES["gpu"],
-        mem_mb=MODEL_RES["mem_mb"],
-        runtime=MODEL_RES["runtime"],
+        **resources_of("model"),
     params:
         k=k_of,
         n_intervals=N_INTERVALS,
         generation=config["generation"],
-        teacher=config["teacher"],
+        teacher=TEACHER,
+        chat_template=STUDENT["chat_template"],
+        capabilities=capability_data,
+        probes=config["probes"],
         seed=seed_of,
     script:
         "../scripts/generate.py"
@@ -98,12 +101,13 @@ rule generate:
 
 rule train:
     input:
-        base="results/{exp}/setup/student0",
+        unpack(kd_inputs),
+        base=MODELS.student,
         student=prev_student,
         batch="results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/batch.jsonl",
         manifest="results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/manifest.json",
         ledger=prev_ledger,
-        tokenizer="results/{exp}/setup/tokenizer",
+        tokenizer=MODELS.student_tokenizer,
     output:
         student=directory(
             "results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/student"
@@ -117,12 +121,10 @@ rule train:
         MODEL_ENV
     threads: MODEL_RES["threads"]
     resources:
-        gpu=MODEL_RES["gpu"],
-        mem_mb=MODEL_RES["mem_mb"],
-        runtime=MODEL_RES["runtime"],
+        **resources_of("model"),
     params:
         k=k_of,
-        student=config["student"],
+        student=STUDENT,
         seed=seed_of,
     script:
         "../scripts/train.py"
@@ -130,10 +132,10 @@ rule train:
 
 rule probe:
     input:
-        base="results/{exp}/setup/student0",
+        base=MODELS.student,
         model="results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/student",
         suite="results/{exp}/setup/probes.json",
-        tokenizer="results/{exp}/setup/tokenizer",
+        tokenizer=MODELS.student_tokenizer,
     output:
         "results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/profile.json",
     log:
@@ -144,11 +146,10 @@ rule probe:
         MODEL_ENV
     threads: MODEL_RES["threads"]
     resources:
-        gpu=MODEL_RES["gpu"],
-        mem_mb=MODEL_RES["mem_mb"],
-        runtime=MODEL_RES["runtime"],
+        **resources_of("model"),
     params:
         batch_size=config["probes"]["batch_size"],
+        chat_template=STUDENT["chat_template"],
         dev=dev_params,
     script:
         "../scripts/probe.py"

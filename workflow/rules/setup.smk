@@ -1,122 +1,30 @@
-# Shared setup targets under results/<experiment>/setup/: the embedded world's tokenizer,
-# teacher and S0, their accuracy reports, the probe suite, s_0, r_tau, S0's task score,
-# and the profiling interventions that warm-start the bandit.
+# Shared setup targets under results/<experiment>/setup/, whichever provider made the
+# models and data: the probe suite, s_0 (and the teacher's profile), r_tau, the difficulty
+# scale, the eval-leakage index, S0's task score, and the profiling interventions that
+# warm-start the bandit.
 
 
-rule tokenizer:
+rule difficulty_scale:
+    input:
+        DATA_FILES,
     output:
-        directory("results/{exp}/setup/tokenizer"),
+        "results/{exp}/setup/difficulty_scale.json",
     log:
-        "results/{exp}/logs/setup/tokenizer.log",
+        "results/{exp}/logs/setup/difficulty_scale.log",
     localrule: True
     conda:
         CPU_ENV
     params:
-        tokenizer=config["world"]["tokenizer"],
-        seed=config["world"]["seed"],
+        capabilities=capability_data,
+        probes=config["probes"],
     script:
-        "../scripts/tokenizer.py"
-
-
-# Both pretrainings take every core and every job waits for one of them. The priorities
-# run the teacher (the longer) first and S0 straight after it, so the teacher's reports
-# and probes share the cores with S0's jobs later instead of running beside an idle core.
-rule pretrain_teacher:
-    input:
-        tokenizer="results/{exp}/setup/tokenizer",
-    output:
-        directory("results/{exp}/setup/teacher"),
-    log:
-        "results/{exp}/logs/setup/pretrain_teacher.log",
-    benchmark:
-        "results/{exp}/benchmarks/setup/pretrain_teacher.tsv"
-    priority: 2
-    conda:
-        PRETRAIN_ENV
-    threads: PRETRAIN_RES["threads"]
-    resources:
-        gpu=PRETRAIN_RES["gpu"],
-        mem_mb=PRETRAIN_RES["mem_mb"],
-        runtime=PRETRAIN_RES["runtime"],
-    params:
-        role="teacher",
-        model=world_model_params("teacher"),
-        seed=config["world"]["seed"],
-    script:
-        "../scripts/pretrain.py"
-
-
-rule pretrain_student:
-    input:
-        tokenizer="results/{exp}/setup/tokenizer",
-    output:
-        directory("results/{exp}/setup/student0"),
-    log:
-        "results/{exp}/logs/setup/pretrain_student.log",
-    benchmark:
-        "results/{exp}/benchmarks/setup/pretrain_student.tsv"
-    priority: 1
-    conda:
-        PRETRAIN_ENV
-    threads: PRETRAIN_RES["threads"]
-    resources:
-        gpu=PRETRAIN_RES["gpu"],
-        mem_mb=PRETRAIN_RES["mem_mb"],
-        runtime=PRETRAIN_RES["runtime"],
-    params:
-        role="student",
-        model=world_model_params("student"),
-        seed=config["world"]["seed"],
-    script:
-        "../scripts/pretrain.py"
-
-
-rule accuracy_report:
-    input:
-        model=model_dir,
-        tokenizer="results/{exp}/setup/tokenizer",
-    output:
-        "results/{exp}/setup/accuracy/{model}.json",
-    log:
-        "results/{exp}/logs/setup/accuracy_{model}.log",
-    benchmark:
-        "results/{exp}/benchmarks/setup/accuracy_{model}.tsv"
-    conda:
-        MODEL_ENV
-    threads: MODEL_RES["threads"]
-    resources:
-        gpu=MODEL_RES["gpu"],
-        mem_mb=MODEL_RES["mem_mb"],
-        runtime=MODEL_RES["runtime"],
-    params:
-        report=config["world"]["report"],
-        seed=config["world"]["seed"],
-    script:
-        "../scripts/accuracy_report.py"
-
-
-# Are the world's preconditions met (science.md)? Teacher >= 40% on each composite task,
-# S0 middling on each component, S0 below the teacher everywhere: a table, not a gate.
-rule preconditions:
-    input:
-        teacher="results/{exp}/setup/accuracy/teacher.json",
-        student="results/{exp}/setup/accuracy/student0.json",
-    output:
-        json="results/{exp}/setup/accuracy/preconditions.json",
-        md="results/{exp}/setup/accuracy/preconditions.md",
-    log:
-        "results/{exp}/logs/setup/preconditions.log",
-    localrule: True
-    conda:
-        CPU_ENV
-    script:
-        "../scripts/preconditions.py"
+        "../scripts/difficulty_scale.py"
 
 
 rule probe_suite:
     input:
-        teacher="results/{exp}/setup/teacher",
-        tokenizer="results/{exp}/setup/tokenizer",
+        unpack(teacher_inputs),
+        data=DATA_FILES,
     output:
         "results/{exp}/setup/probes.json",
     log:
@@ -127,21 +35,42 @@ rule probe_suite:
         MODEL_ENV
     threads: MODEL_RES["threads"]
     resources:
-        gpu=MODEL_RES["gpu"],
-        mem_mb=MODEL_RES["mem_mb"],
-        runtime=MODEL_RES["runtime"],
+        **resources_of("model"),
     params:
+        teacher=TEACHER,
+        capabilities=capability_data,
         probes=config["probes"],
-        teacher=config["teacher"],
     script:
         "../scripts/probe_suite.py"
 
 
+# Every task's dev/test prompts, every capability's gold eval prompts and every probe
+# prompt: generation drops pool prompts that hit them (read.templates.leakage).
+rule eval_index:
+    input:
+        suite="results/{exp}/setup/probes.json",
+        data=DATA_FILES,
+        tasks=all_task_files,
+    output:
+        "results/{exp}/setup/eval_index.json",
+    log:
+        "results/{exp}/logs/setup/eval_index.log",
+    localrule: True
+    conda:
+        CPU_ENV
+    params:
+        tasks=all_task_cards,
+        capabilities=capability_data,
+        evaluation=config["evaluation"],
+    script:
+        "../scripts/eval_index.py"
+
+
 rule probe_s0:
     input:
-        base="results/{exp}/setup/student0",
+        base=MODELS.student,
         suite="results/{exp}/setup/probes.json",
-        tokenizer="results/{exp}/setup/tokenizer",
+        tokenizer=MODELS.student_tokenizer,
     output:
         "results/{exp}/setup/s0_profile.json",
     log:
@@ -152,39 +81,32 @@ rule probe_s0:
         MODEL_ENV
     threads: MODEL_RES["threads"]
     resources:
-        gpu=MODEL_RES["gpu"],
-        mem_mb=MODEL_RES["mem_mb"],
-        runtime=MODEL_RES["runtime"],
+        **resources_of("model"),
     params:
         batch_size=config["probes"]["batch_size"],
+        chat_template=STUDENT["chat_template"],
         dev=None,
     script:
         "../scripts/probe.py"
 
 
-rule probe_teacher:
-    input:
-        base="results/{exp}/setup/teacher",
-        suite="results/{exp}/setup/probes.json",
-        tokenizer="results/{exp}/setup/tokenizer",
-    output:
-        "results/{exp}/setup/teacher_profile.json",
-    log:
-        "results/{exp}/logs/setup/probe_teacher.log",
-    benchmark:
-        "results/{exp}/benchmarks/setup/probe_teacher.tsv"
-    conda:
-        MODEL_ENV
-    threads: MODEL_RES["threads"]
-    resources:
-        gpu=MODEL_RES["gpu"],
-        mem_mb=MODEL_RES["mem_mb"],
-        runtime=MODEL_RES["runtime"],
-    params:
-        batch_size=config["probes"]["batch_size"],
-        dev=None,
-    script:
-        "../scripts/probe.py"
+if MODELS.teacher:
+
+    use rule probe_s0 as probe_teacher with:
+        input:
+            base=MODELS.teacher,
+            suite="results/{exp}/setup/probes.json",
+            tokenizer=MODELS.teacher_tokenizer,
+        output:
+            "results/{exp}/setup/teacher_profile.json",
+        log:
+            "results/{exp}/logs/setup/probe_teacher.log",
+        benchmark:
+            "results/{exp}/benchmarks/setup/probe_teacher.tsv"
+        params:
+            batch_size=config["probes"]["batch_size"],
+            chat_template=TEACHER["chat_template"],
+            dev=None,
 
 
 rule r_tau:
@@ -205,8 +127,11 @@ rule r_tau:
 
 rule evaluate_s0:
     input:
-        model="results/{exp}/setup/student0",
-        tokenizer="results/{exp}/setup/tokenizer",
+        model=MODELS.student,
+        tokenizer=MODELS.student_tokenizer,
+        suite="results/{exp}/setup/probes.json",
+        data=DATA_FILES,
+        task=task_files,
     output:
         "results/{exp}/setup/tasks/{task}/s0_eval.json",
     log:
@@ -217,26 +142,29 @@ rule evaluate_s0:
         MODEL_ENV
     threads: MODEL_RES["threads"]
     resources:
-        gpu=MODEL_RES["gpu"],
-        mem_mb=MODEL_RES["mem_mb"],
-        runtime=MODEL_RES["runtime"],
+        **resources_of("model"),
     params:
-        task="{task}",
+        card=task_card,
+        capabilities=capability_data,
         evaluation=config["evaluation"],
+        chat_template=STUDENT["chat_template"],
     script:
         "../scripts/evaluate_model.py"
 
 
 rule profile_interventions:
     input:
-        teacher="results/{exp}/setup/teacher",
-        student="results/{exp}/setup/student0",
-        tokenizer="results/{exp}/setup/tokenizer",
+        unpack(teacher_inputs),
+        student=MODELS.student,
+        tokenizer=MODELS.student_tokenizer,
         suite="results/{exp}/setup/probes.json",
         s0_profile="results/{exp}/setup/s0_profile.json",
         r_tau="results/{exp}/setup/tasks/{task}/r_tau.json",
         scale="results/{exp}/setup/difficulty_scale.json",
         s0_eval="results/{exp}/setup/tasks/{task}/s0_eval.json",
+        index="results/{exp}/setup/eval_index.json",
+        data=DATA_FILES,
+        task=task_files,
     output:
         "results/{exp}/setup/interventions/{task}/seed{seed}/shard{shard}.jsonl",
     log:
@@ -247,21 +175,20 @@ rule profile_interventions:
         MODEL_ENV
     threads: MODEL_RES["threads"]
     resources:
-        gpu=MODEL_RES["gpu"],
-        mem_mb=MODEL_RES["mem_mb"],
-        runtime=MODEL_RES["runtime"],
+        **resources_of("model"),
     params:
-        task="{task}",
+        card=task_card,
         seed=seed_of,
         shard=shard_of,
         n_shards=SHARDS,
         profiling=config["profiling"],
         generation=config["generation"],
-        student=config["student"],
-        teacher=config["teacher"],
+        student=STUDENT,
+        teacher=TEACHER,
+        capabilities=capability_data,
+        probes=config["probes"],
         budget=config["budget"],
         evaluation=config["evaluation"],
-        batch_size=config["probes"]["batch_size"],
     script:
         "../scripts/profile_interventions.py"
 
@@ -296,18 +223,3 @@ rule reward_validity:
         interval_tokens=profiling_interval_tokens,
     script:
         "../scripts/reward_validity.py"
-
-
-rule difficulty_scale:
-    output:
-        "results/{exp}/setup/difficulty_scale.json",
-    log:
-        "results/{exp}/logs/setup/difficulty_scale.log",
-    localrule: True
-    conda:
-        CPU_ENV
-    params:
-        n=256,
-        seed=config["world"]["seed"],
-    script:
-        "../scripts/difficulty_scale.py"

@@ -1,15 +1,21 @@
-"""Interval k's teacher data: templates sampled by w_k within the gen-token share (rule generate)."""
+"""Interval k's teacher data: pool prompts sampled by w_k within the gen-token share (rule generate)."""
 
 import logging
 
-from read.interval import generate_batch
+from read.capability_data import from_params
+from read.config import GenerationConfig, ProbesConfig
 from read.io import write_json, write_jsonl
 from read.jobs import model_job
+from read.steps.interval import generate_batch
+from read.teachers import TeacherConfig
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
 with model_job(snakemake):  # a warm forked process on local runs; torch on this job's cores
     p, i, o = snakemake.params, snakemake.input, snakemake.output
-    rows, manifest = generate_batch(i.allocation, i.teacher, i.tokenizer, i.ledger, i.scale, k=p.k,
-                                    n_intervals=p.n_intervals, generation=p.generation, teacher=p.teacher, seed=p.seed)
+    rows, manifest = generate_batch(
+        i.allocation, i.ledger, i.scale, i.index, i.student_tokenizer, k=p.k, n_intervals=p.n_intervals,
+        generation=GenerationConfig.from_dict(p.generation), teacher=TeacherConfig.from_dict(p.teacher),
+        chat_template=p.chat_template, sources=from_params(p.capabilities), probes=ProbesConfig.from_dict(p.probes),
+        seed=p.seed)
     write_jsonl(o.batch, rows)
     write_json(o.manifest, manifest)

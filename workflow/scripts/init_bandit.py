@@ -2,11 +2,13 @@
 
 import logging
 
-from read.interval import init_bandit
 from read.io import write_json
+from read.jobs import user_errors
+from read.steps.interval import init_bandit
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
-p, i = snakemake.params, snakemake.input
-state = init_bandit(p.method, i.interventions, i.r_tau, budget=p.budget, bandit=p.bandit, reward=p.reward,
-                    seed=p.seed)
-write_json(snakemake.output[0], state)
+with user_errors():
+    p, i = snakemake.params, snakemake.input
+    state = init_bandit(p.method, i.interventions, i.r_tau, budget=p.budget, bandit=p.bandit, reward=p.reward,
+                        seed=p.seed)
+    write_json(snakemake.output[0], state)

@@ -2,8 +2,10 @@
 
 import logging
 
-from read.interval import init_ledger
 from read.io import write_json
+from read.jobs import user_errors
+from read.steps.interval import init_ledger
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
-write_json(snakemake.output[0], init_ledger(snakemake.params.budget, snakemake.input.get("interventions")))
+with user_errors():
+    write_json(snakemake.output[0], init_ledger(snakemake.params.budget, snakemake.input.get("interventions")))

@@ -2,10 +2,12 @@
 
 import logging
 
-from read.interval import reward_validity
 from read.io import write_json
+from read.jobs import user_errors
+from read.steps.setup import reward_validity
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
-p = snakemake.params
-write_json(snakemake.output[0], reward_validity(snakemake.input.interventions, snakemake.input.r_tau,
-                                                reward=p.reward, interval_tokens=p.interval_tokens))
+with user_errors():
+    p = snakemake.params
+    write_json(snakemake.output[0], reward_validity(snakemake.input.interventions, snakemake.input.r_tau,
+                                                    reward=p.reward, interval_tokens=p.interval_tokens))

@@ -2,12 +2,14 @@
 
 import logging
 
-from read.interval import update_bandit
 from read.io import write_json
+from read.jobs import user_errors
+from read.steps.interval import update_bandit
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
-p, i = snakemake.params, snakemake.input
-state = update_bandit(p.method, p.k, bandit=i.bandit, allocation=i.allocation, prev_profile=i.prev_profile,
-                      profile=i.profile, r_tau=i.r_tau, ledger=i.ledger, initial=i.initial, reward=p.reward,
-                      bandit_cfg=p.bandit, seed=p.seed)
-write_json(snakemake.output[0], state)
+with user_errors():
+    p, i = snakemake.params, snakemake.input
+    state = update_bandit(p.method, p.k, bandit=i.bandit, allocation=i.allocation, prev_profile=i.prev_profile,
+                          profile=i.profile, r_tau_file=i.r_tau, ledger=i.ledger, initial=i.initial, reward=p.reward,
+                          bandit_cfg=p.bandit, seed=p.seed)
+    write_json(snakemake.output[0], state)

@@ -1,0 +1,194 @@
+"""Setup steps shared by every run (``workflow/rules/setup.smk``)."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from read.capabilities import CAPABILITIES, K, to_mapping
+from read.config import EvaluationConfig, GenerationConfig, ProbesConfig, ProfilingConfig
+from read.io import read_json, read_jsonl
+from read.rng import rng_for
+from read.steps.common import LoadedModel, ll_profile, load_model, r_tau, with_threads
+
+log = logging.getLogger(__name__)
+
+
+def difficulty_scale(out_path, *, sources: Mapping, probes: ProbesConfig, n: int = 256, seed: int = 0) -> None:
+    """Fit every pool's difficulty scale once, so every interval uses the same cuts."""
+    from read.capability_data import reference_items
+    from read.templates import DifficultyScale
+
+    DifficultyScale.fit(reference_items(sources, probes.__dict__, n, seed)).save(out_path)
+
+
+def probe_suite(*, teacher, sources: Mapping, probes: ProbesConfig) -> dict:
+    """Teacher greedy responses on ``probes.n_per_capability`` probe prompts per capability."""
+    from read.capability_data import probe_items
+    from read.probes import build_probe_suite
+    from read.teachers import make_teacher
+
+    items = {c: probe_items(sources[c], probes.n_per_capability, probes.seed) for c in CAPABILITIES}
+    with make_teacher(teacher) as t:
+        return build_probe_suite(t, items, seed=probes.seed)
+
+
+def eval_index(suite, *, tasks: Mapping, sources: Mapping, evaluation: EvaluationConfig) -> dict:
+    """The eval-leakage index (``read.templates.leakage``) of every task's dev and test
+    items, every capability's gold eval items and every probe prompt."""
+    from read.capability_data import eval_items
+    from read.probes import load_suite
+    from read.templates import LeakageIndex
+
+    prompts = []
+    for card in tasks.values():
+        for split, n in (("dev", evaluation.n_dev), ("test", evaluation.n_test)):
+            prompts += [it.prompt for it in card.split_items(split, n, evaluation.seed)]
+    for src in sources.values():
+        prompts += [it.prompt for it in eval_items(src, evaluation.n_per_capability, evaluation.seed, whole=True) or []]
+    probes = [it["prompt"] for items in load_suite(suite)["capabilities"].values() for it in items]
+    log.info("eval index: %d evaluation prompts, %d probe prompts", len(prompts), len(probes))
+    return LeakageIndex.build(prompts, probe_prompts=probes).to_json()
+
+
+def probe(base_dir, ckpt_dir, suite, tokenizer_dir, *, batch_size: int = 64, chat_template: str = "auto",
+          dev=None, accuracy: bool = True, model: LoadedModel | None = None) -> dict:
+    """The probe profile ``{"ll", "acc", "n"}``; with ``dev`` (a :class:`DevCheck`) also
+    ``"dev_utility"``, the task's dev-split gold log-likelihood (for calibration and ΔU).
+    ``accuracy=False`` skips greedy generation (acc null): log-likelihoods only."""
+    from read.evaluate import dev_utility
+    from read.probes import load_suite, probe_profile
+
+    m = model or load_model(base_dir, ckpt_dir, tokenizer_dir, chat_template)
+    out = probe_profile(m.model, m.tokenizer, load_suite(suite), batch_size, accuracy=accuracy, fmt=m.fmt)
+    if dev:
+        out["dev_utility"] = dev_utility(m.model, m.tokenizer, dev.card, n_dev=dev.n_dev, eval_seed=dev.eval_seed,
+                                         batch_size=batch_size, fmt=m.fmt)
+    return out
+
+
+class DevCheck:
+    """A dev-utility measurement: the task's card, dev items and their seed."""
+
+    def __init__(self, card, n_dev: int, eval_seed: int):
+        self.card, self.n_dev, self.eval_seed = card, int(n_dev), int(eval_seed)
+
+    @classmethod
+    def from_params(cls, params: Mapping | None):
+        """From rule params ``{"task", "card", "n_dev", "eval_seed"}`` (None: no check)."""
+        if not params:
+            return None
+        from read.tasks import TaskCard
+
+        card = TaskCard.from_mapping(params["task"], params["card"], f"task {params['task']}")
+        return cls(card, params["n_dev"], params["eval_seed"])
+
+
+def score_model(base_dir, ckpt_dir, tokenizer_dir, suite, *, card, sources: Mapping, evaluation: EvaluationConfig,
+                chat_template: str = "auto") -> dict:
+    """A model's task score, capability profile and dev utility (S0 here, S_N at a run's end)."""
+    from read.evaluate import dev_utility, evaluate_student
+    from read.probes import load_suite
+
+    m = load_model(base_dir, ckpt_dir, tokenizer_dir, chat_template)
+    ev = evaluation
+    out = evaluate_student(m.model, m.tokenizer, card, sources=sources, suite=load_suite(suite), n_test=ev.n_test,
+                           n_per_capability=ev.n_per_capability, eval_seed=ev.seed, batch_size=ev.batch_size,
+                           fmt=m.fmt)
+    out["dev_utility"] = dev_utility(m.model, m.tokenizer, card, n_dev=ev.n_dev, eval_seed=ev.seed,
+                                     batch_size=ev.batch_size, fmt=m.fmt)
+    return out
+
+
+def evaluate_model(base_dir, tokenizer_dir, suite, *, card, sources: Mapping, evaluation: EvaluationConfig,
+                   chat_template: str = "auto") -> dict:
+    """S0 on the task before any distillation: the runs' ``initial`` block and U_0."""
+    return score_model(base_dir, None, tokenizer_dir, suite, card=card, sources=sources, evaluation=evaluation,
+                       chat_template=chat_template)
+
+
+def profile_interventions(student_dir, tokenizer_dir, suite, s0_profile, r_tau_file, scale, s0_eval, index, *,
+                          card, seed: int, shard: int, n_shards: int, profiling: ProfilingConfig,
+                          generation: GenerationConfig, student, teacher, sources: Mapping, probes: ProbesConfig,
+                          gen_fraction: float, evaluation: EvaluationConfig, threads: int | None = None) -> list[dict]:
+    """Short distillations from S0 under random sparse allocations (this shard's share).
+
+    Intervention i (i = shard, shard + n_shards, ...) draws ``profiling.capabilities``
+    capabilities and Dirichlet(1) weights from ``rng_for(seed, "profiling", task, i)``,
+    generates ``gen_fraction`` of ``profiling.tokens`` with the teacher, trains S0 on the
+    rest and probes the result. Each record also holds ``delta_u`` = U(S^m) − U(S0), the
+    task's dev-split utility change (``s0_eval`` holds U(S0)); it trains the requirement
+    identifier later and measures how well the proxy reward predicts task gain
+    (:func:`reward_validity`). Rewards are computed later, per method, by
+    ``Policy.new_bandit``.
+    """
+    from read.bandit import initial_context
+    from read.batches import teacher_rows
+    from read.capability_data import build_pools
+    from read.students.checkpoint import load_tokenizer
+    from read.students.train import train_on_batch
+    from read.teachers import make_teacher
+    from read.templates import LeakageIndex
+
+    s0 = ll_profile(s0_profile)
+    ctx = initial_context(r_tau(r_tau_file), s0).tolist()
+    gen_tokens = int(round(profiling.tokens * gen_fraction))
+    pools = build_pools(sources, probes.__dict__, scale=str(scale))
+    leaks = LeakageIndex.load(index)
+    cfg = with_threads(student, threads)
+    tok = load_tokenizer(tokenizer_dir)
+    fmt = cfg.prompt_format(tok)
+    dev = DevCheck(card, evaluation.n_dev, evaluation.seed)
+    u0 = float(read_json(s0_eval)["dev_utility"])
+    rows = []
+    with make_teacher(teacher) as t:
+        for i in range(shard, profiling.n_interventions, n_shards):
+            rng = rng_for(seed, "profiling", card.name, i)
+            w = np.zeros(K)
+            caps = rng.choice(K, size=min(profiling.capabilities, K), replace=False)
+            w[caps] = rng.dirichlet(np.ones(len(caps)))
+            batch = teacher_rows(t, pools, tok, w, gen_tokens, generation, rng, 0.5, index=leaks, fmt=fmt)
+            with tempfile.TemporaryDirectory() as tmp:
+                rep = train_on_batch(student_dir, None, batch.rows, Path(tmp) / "ckpt", cfg, int(rng.integers(2**31)),
+                                     profiling.tokens - batch.gen_tokens, signal=generation.signal,
+                                     tokenizer_dir=tokenizer_dir, teacher_tokenizer=teacher.tokenizer_dir)
+                prof = probe(student_dir, Path(tmp) / "ckpt", suite, tokenizer_dir, batch_size=probes.batch_size,
+                             chat_template=cfg.chat_template, dev=dev, accuracy=False)
+            u1 = prof["dev_utility"]
+            s1 = np.array([prof["ll"][c] for c in CAPABILITIES])
+            rows.append({"i": i, "w": to_mapping(w), "context": ctx, "s0": to_mapping(s0), "s1": to_mapping(s1),
+                         "delta_s": to_mapping(s1 - s0), "delta_u": u1 - u0, "tokens": batch.gen_tokens + rep.train_tokens,
+                         "token_counts": {"gen": batch.gen_tokens, "train": rep.train_tokens,
+                                          "prompt": batch.prompt_tokens}})
+            log.info("intervention %d: w=%s, mean delta_s %.4f, delta_u %.4f", i, np.round(w, 3).tolist(),
+                     float(np.mean(s1 - s0)), u1 - u0)
+    return rows
+
+
+def reward_validity(interventions, r_tau_file, *, reward: Mapping, interval_tokens: int) -> dict:
+    """How well the proxy reward R = r·Δs − β·Spill − λ·cost predicts the dev-task gain ΔU.
+
+    Pearson and Spearman over the profiling interventions of one task and seed
+    (``read.bandit.reward_validity``), with the reward terms that went in. A low or
+    negative correlation warns that the probe reward points away from the task: the
+    dev-checkpoint calibration then matters (science.md).
+    """
+    from read.bandit import reward_validity as correlate
+    from read.reward import RewardConfig, profile_vector, reward_terms
+
+    cfg = RewardConfig(**reward)
+    r = r_tau(r_tau_file)
+    records = read_jsonl(interventions, required=("delta_s", "delta_u", "tokens"))
+    scored = []
+    for row in records:
+        delta_s = profile_vector(row["delta_s"], f"{interventions}: delta_s")
+        terms = reward_terms(r, delta_s, row["tokens"] / interval_tokens, cfg)
+        scored.append({**row, "reward": terms.reward})
+    out = correlate(scored, str(interventions))
+    out["reward"] = dict(reward)
+    out["mean_delta_u"] = float(np.mean([row["delta_u"] for row in records])) if records else None
+    return out
