@@ -1,5 +1,7 @@
 """read.lm: encoding, batching, losses, training, generation and scoring on a tiny random Llama."""
 
+import copy
+import math
 import os
 
 import numpy as np
@@ -18,6 +20,11 @@ from read.rng import rng_for  # noqa: E402
 
 PROMPTS = [f"Q: What is {a} plus {b}?\nA:" for a, b in [(1, 2), (13, 4), (7, 70), (22, 9), (5, 5), (31, 8)]]
 ANSWERS = [" 3", " 17", " 77", " 31", " 10", " 39"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread(one_torch_thread):
+    """Every test here runs with one torch thread (see conftest)."""
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +102,21 @@ def test_kd_loss_is_zero_for_matching_distributions_and_positive_otherwise():
     assert lm.topk_kd_loss(logits, ids, teacher.flip(-1), torch.zeros_like(mask)) == 0  # no KD tokens: 0, not nan
 
 
+def test_topk_kl_on_two_tokens_is_the_closed_form():
+    # student logits (0, ln 3) on ids (0, 1): q = (1/4, 3/4); teacher p = (1/2, 1/2)
+    # KL = 1/2 ln(1/2 / 1/4) + 1/2 ln(1/2 / 3/4) = 1/2 ln(4/3)
+    logits = torch.tensor([[0.0, math.log(3.0), 5.0]])  # id 2 is outside the top-k: it must not count
+    ids, teacher = torch.tensor([[0, 1]]), torch.log(torch.tensor([[0.5, 0.5]]))
+    assert lm.topk_kl(logits, ids, teacher).item() == pytest.approx(0.5 * math.log(4 / 3), abs=1e-6)
+    # T = 2 softens both sides: q ∝ (1, √3), p uniform; topk_kd_loss scales the KL by T²
+    q = torch.tensor([1.0, math.sqrt(3.0)]) / (1 + math.sqrt(3.0))
+    kl_t2 = float((0.5 * torch.log(0.5 / q)).sum())
+    assert lm.topk_kl(logits, ids, teacher, temperature=2.0).item() == pytest.approx(kl_t2, abs=1e-6)
+    full = torch.stack([logits[0], torch.zeros(3)])[None]  # (1, 2, 3): position 0 predicts token 1, 1 nothing
+    assert lm.topk_kd_loss(full, ids.expand(2, 2)[None], teacher.expand(2, 2)[None], torch.tensor([[False, True]]),
+                           temperature=2.0).item() == pytest.approx(4 * kl_t2, abs=1e-6)
+
+
 @pytest.mark.parametrize("lora", [False, True])
 def test_target_logits_equal_the_full_forward_at_target_positions(tok, lora):
     # train() and response_loglik() project only target positions onto the vocabulary;
@@ -128,6 +150,43 @@ def test_train_lowers_sft_loss_and_is_deterministic(tok):
     assert r.losses == reports[1].losses and torch.equal(logits[0], logits[1])
 
 
+def random_topk(tok, enc, k=3, seed=0):
+    """Teacher top-k per response token: k distinct ids, random logprobs; every other example
+    lacks the EOS entry (a teacher that stopped at max_new_tokens)."""
+    g = torch.Generator().manual_seed(seed)
+    out = []
+    for i, e in enumerate(enc):
+        steps = []
+        for _ in range(e.n_response_tokens - i % 2):
+            ids, lps = torch.randperm(len(tok), generator=g)[:k], torch.log_softmax(torch.randn(k, generator=g), -1)
+            steps.append(list(zip(ids.tolist(), lps.tolist())))
+        out.append(steps)
+    return out
+
+
+@pytest.mark.parametrize("loss", ["sft", "kd"])
+def test_train_steps_on_the_tested_losses(tok, loss):
+    # train() computes its loss from logits at target positions only; the value it reports must
+    # be sft_loss / topk_kd_loss on the full logits of the same batch, with the same weights.
+    enc = lm.encode_pairs(tok, PROMPTS, ANSWERS, max_len=64)
+    enc = lm.encode_pairs(tok, PROMPTS, ANSWERS, max_len=64, topk=random_topk(tok, enc) if loss == "kd" else None)
+    model = tiny(tok)
+    start = copy.deepcopy(model)
+    kd = lm.KDConfig(alpha=0.3, temperature=2.0)
+    r = lm.train(model, enc, lm.TrainConfig(batch_size=len(enc), max_steps=1), seed=0, loss=loss, kd=kd, pad_id=0,
+                 progress=False)
+    t = lm.collate(enc, pad_id=0)  # the one batch: every example (train's order differs; a mean does not care)
+    with torch.no_grad():
+        logits = start(input_ids=t["input_ids"], attention_mask=t["attention_mask"]).logits
+    want = lm.sft_loss(logits, t["labels"])
+    if loss == "kd":
+        kd_term = lm.topk_kd_loss(logits, t["topk_ids"], t["topk_logprobs"], t["kd_mask"], kd.temperature)
+        assert abs(kd_term - want) > 0.1  # the mix below tells KD from SFT
+        want = kd.alpha * kd_term + (1 - kd.alpha) * want
+    assert r.losses[0] == pytest.approx(want.item(), abs=1e-6)
+    assert not torch.equal(model.lm_head.weight, start.lm_head.weight)  # it did step
+
+
 def test_train_never_exceeds_the_token_budget_and_counts_it_exactly(tok):
     enc = lm.encode_pairs(tok, PROMPTS, ANSWERS, max_len=64)
     budget = sum(e.n_tokens for e in enc) + 7  # one epoch plus a bit: the next sequence cannot fit whole
@@ -139,15 +198,30 @@ def test_train_never_exceeds_the_token_budget_and_counts_it_exactly(tok):
     assert r.response_tokens < r.train_tokens
 
 
-def test_kd_training_runs_with_teacher_topk(tok):
-    model = tiny(tok)
-    gens = lm.generate(model, tok, PROMPTS, max_new_tokens=4, top_k_logprobs=3)
-    ids = [g.token_ids[:-1] if g.finished else g.token_ids for g in gens]
-    enc = lm.encode_pairs(tok, PROMPTS, [g.text for g in gens], max_len=64, topk=[g.topk for g in gens], response_ids=ids)
-    assert all(len(e.topk) in (e.n_response_tokens, e.n_response_tokens - 1) for e in enc)
+def test_kd_training_moves_the_student_to_the_teachers_top_k(tok):
+    # A teacher whose every step has the same peaked top-3 (a constant head): greedy, it never
+    # says EOS, so each top-k list is one shorter than the response (EOS gets no KD target).
+    bias = torch.zeros(len(tok))
+    bias[[5, 6, 7]] = torch.tensor([3.0, 1.0, 0.5])
+    gens = lm.generate(_constant_head(tiny(tok), bias), tok, PROMPTS, max_new_tokens=4, top_k_logprobs=3)
+    assert all(not g.finished and g.token_ids == (5, 5, 5, 5) for g in gens)
+    enc = lm.encode_pairs(tok, PROMPTS, [g.text for g in gens], max_len=64, topk=[g.topk for g in gens],
+                          response_ids=[g.token_ids for g in gens])
+    assert all(len(e.topk) == e.n_response_tokens - 1 == 4 for e in enc)
+    t = lm.collate(enc, pad_id=0)
+
+    def kd_loss(model):
+        with torch.no_grad():
+            logits = model(input_ids=t["input_ids"], attention_mask=t["attention_mask"]).logits
+        return lm.topk_kd_loss(logits, t["topk_ids"], t["topk_logprobs"], t["kd_mask"]).item()
+
     student = tiny(tok, seed=1)
-    r = lm.train(student, enc, lm.TrainConfig(batch_size=3, max_steps=3), seed=0, loss="kd", progress=False)
-    assert r.steps == 3 and np.isfinite(r.losses).all()
+    before = kd_loss(student)
+    r = lm.train(student, enc, lm.TrainConfig(lr=1e-2, batch_size=3, max_steps=30, warmup_steps=2), seed=0,
+                 loss="kd", kd=lm.KDConfig(alpha=1.0), progress=False)
+    # 6 examples in batches of 3: 30 steps are exactly 15 epochs
+    assert (r.steps, r.sequences, r.train_tokens) == (30, 90, 15 * sum(e.n_tokens for e in enc))
+    assert before > 0.2 and kd_loss(student) < 0.1 * before  # measured: 0.30 -> 0.0002
 
 
 def test_greedy_generation_is_repeatable_and_batch_independent(tok):

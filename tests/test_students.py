@@ -1,6 +1,7 @@
 """read.students: budgeted SFT/KD training, LoRA carry-over and merge, batch-row validation, tokenizer checks."""
 
 import json
+import math
 import os
 
 import pytest
@@ -158,12 +159,57 @@ def test_lora_mode_needs_an_adapter_to_continue_from(base, tmp_path):
 # --------------------------------------------------------------------------- KD and tokenizers
 
 
+@pytest.fixture(scope="module")
+def uniform(base, tmp_path_factory):
+    """A student whose logits are 0 at every position (zero, untied LM head): q is uniform."""
+    tok = load_tokenizer(base)
+    model = build_model(ModelSpec(layers=1, hidden=32, heads=2, max_position=128, tie_embeddings=False), len(tok), seed=0)
+    with torch.no_grad():
+        model.lm_head.weight.zero_()
+    out = tmp_path_factory.mktemp("uniform")
+    model.save_pretrained(out)
+    return out
+
+
+def self_topk_rows(base, k=3):
+    """Batch rows whose teacher top-k is the base model's own: its top-k log_softmax for each response token."""
+    tok = load_tokenizer(base)
+    model, _ = load_student(base)
+    rows = make_rows(tok)
+    enc = lm.encode_pairs(tok, [render_prompt(r["prompt"]) for r in rows], [r["response"] for r in rows], 64)
+    for row, e in zip(rows, enc):
+        with torch.no_grad():
+            lp = torch.log_softmax(model(torch.tensor([e.input_ids])).logits[0], -1)  # (T, V)
+        vals, ids = lp[e.n_prompt_tokens - 1 : -1].topk(k, -1)  # position t - 1 predicts response token t
+        row["topk"] = [[[int(i), float(v)] for i, v in zip(ri, rv)] for ri, rv in zip(ids, vals)]
+    return rows
+
+
 def test_kd_trains_on_teacher_top_k_with_a_shared_tokenizer(base, tmp_path):
-    rows = make_rows(load_tokenizer(base), k=2)
+    # The teacher is the student itself: KL is 0 where training starts, if train() pairs each
+    # response token's top-k with the logits that predict it (the causal shift).
     cfg = StudentConfig(loss="kd", kd_alpha=1.0, lr=3e-3, batch_size=8, warmup_steps=2, max_len=64)
-    rep = train_on_batch(base, None, rows, tmp_path / "kd", cfg, seed=0, max_train_tokens=600,
+    rep = train_on_batch(base, None, self_topk_rows(base), tmp_path / "kd", cfg, seed=0, max_train_tokens=600,
                          teacher_tokenizer=base, progress=False)
-    assert rep.loss == "kd" and rep.train_tokens > 0 and all(v >= 0 for v in rep.losses)
+    assert rep.loss == "kd" and rep.steps > 1 and rep.train_tokens > 0
+    assert rep.losses[0] == pytest.approx(0.0, abs=1e-6)
+    assert max(rep.losses[1:]) > 1e-4  # AdamW steps off the optimum: later steps see a real KL
+
+
+@pytest.mark.parametrize("alpha, temperature", [(1.0, 1.0), (0.5, 2.0), (0.0, 1.0)])
+def test_first_kd_loss_of_a_uniform_student_is_the_closed_form(uniform, base, tmp_path, alpha, temperature):
+    # Every row's teacher gives logprobs (-0.2, -1.8) to 2 ids; the student's logits are all 0, so
+    #   KD = T² · KL(p || (1/2, 1/2)) = T² · Σ_j p_j log(2 p_j),  p = softmax((-0.2, -1.8) / T)
+    #   CE = log V (uniform over the vocabulary)
+    tok = load_tokenizer(base)
+    p = torch.softmax(torch.tensor([-0.2, -1.8], dtype=torch.float64) / temperature, -1)
+    want = alpha * temperature**2 * float((p * torch.log(2 * p)).sum()) + (1 - alpha) * math.log(len(tok))
+    cfg = StudentConfig(loss="kd", kd_alpha=alpha, kd_temperature=temperature, lr=3e-3, batch_size=8, warmup_steps=2,
+                        max_len=64)
+    rep = train_on_batch(uniform, None, make_rows(tok, k=2), tmp_path / "kd", cfg, seed=0, max_train_tokens=600,
+                         tokenizer_dir=base, teacher_tokenizer=base, progress=False)
+    assert rep.losses[0] == pytest.approx(want, abs=1e-5)
+    assert rep.losses[-1] < rep.losses[0]  # the student learns from there
 
 
 def test_kd_refuses_a_different_teacher_tokenizer(base, tmp_path):
