@@ -33,7 +33,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
 
-    from read.jobs import limit_threads
+    from read.runtime.jobs import limit_threads
 
     limit_threads(args.threads)
     from read import lm

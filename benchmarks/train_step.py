@@ -24,7 +24,7 @@ def main() -> None:
     ap.add_argument("--hidden", type=int, default=128)
     args = ap.parse_args()
 
-    from read.jobs import limit_threads
+    from read.runtime.jobs import limit_threads
 
     limit_threads(args.threads)
     import torch

@@ -6,7 +6,6 @@ import re
 import statistics
 import subprocess
 import sys
-import time
 from functools import cache
 
 import pytest
@@ -327,13 +326,15 @@ def test_exact_match_is_the_shared_one():
     assert render_prompt(item.prompt).startswith("Q: ")
 
 
-def test_sampling_is_fast():
-    t0 = time.perf_counter()
-    E.sample_items("math", "pretrain", 4096, seed=11)
-    assert time.perf_counter() - t0 < 1.5  # ~0.15-0.3 s alone; slack for a shared 2-core box
+def test_a_large_draw_gives_n_distinct_prompts_all_in_its_split():
+    items = E.sample_items("math", "pretrain", 4096, seed=11)
+    assert len({i.prompt for i in items}) == 4096
+    assert all(E.split_of(i.prompt) == "pretrain" for i in items)
 
 
-def test_import_is_cheap():
-    code = "import time; t = time.perf_counter(); import read.embedded; print(time.perf_counter() - t)"
+def test_import_loads_no_model_or_table_stack():
+    # cheap jobs import the world; torch and friends cost seconds a job (a fresh interpreter)
+    heavy = ("torch", "transformers", "tokenizers", "peft", "pandas", "scipy", "matplotlib", "seaborn")
+    code = f"import sys, read.embedded; print(sorted(m for m in {heavy!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert float(out.stdout) < 0.5  # ~0.1 s alone (mostly numpy)
+    assert out.stdout.strip() == "[]"

@@ -54,7 +54,7 @@ def fast_random(seed: int, *keys: str | int) -> random.Random:
 
 def draw(r: random.Random, capability: str, tier: str, nested: bool, inner: str | None = None) -> Item | None:
     """One candidate item (any split); None when the draw has to be redone."""
-    nest = Nest(r, capability, inner) if nested else None
+    nest = Nest(r, capability, inner, generators=GENERATORS) if nested else None
     item = GENERATORS[capability].generate(r, tier, nest)
     if item is None or nested != (item.inner is not None):
         return None

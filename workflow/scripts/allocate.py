@@ -1,13 +1,10 @@
 """w_k from the method's policy (rule allocate)."""
 
-import logging
-
 from read.io import write_json
-from read.jobs import user_errors
+from read.runtime import job
 from read.steps.interval import allocate
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
-with user_errors():
+with job(snakemake):
     p, i = snakemake.params, snakemake.input
     allocation = allocate(p.method, p.k, r_tau_file=i.r_tau, profile=i.profile, ledger=i.ledger,
                           prev_allocation=i.get("prev_allocation"), bandit=i.get("bandit"), reward=p.reward,

@@ -1,16 +1,13 @@
 """Interval k's teacher data: pool prompts sampled by w_k within the gen-token share (rule generate)."""
 
-import logging
-
 from read.capability_data import from_params
 from read.config import GenerationConfig, ProbesConfig
 from read.io import write_json, write_jsonl
-from read.jobs import model_job
+from read.runtime import job
 from read.steps.interval import generate_batch
 from read.teachers import TeacherConfig
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
-with model_job(snakemake):  # a warm forked process on local runs; torch on this job's cores
+with job(snakemake, model=True):  # a warm forked process on local runs; torch on this job's cores
     p, i, o = snakemake.params, snakemake.input, snakemake.output
     rows, manifest = generate_batch(
         i.allocation, i.ledger, i.scale, i.index, i.student_tokenizer, k=p.k, n_intervals=p.n_intervals,

@@ -1,8 +1,7 @@
 """Concatenate the profiling-intervention shards of a task and seed, in shard order."""
 
-import logging
-
 from read.io import read_jsonl, write_jsonl
+from read.runtime import job
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
-write_jsonl(snakemake.output[0], (row for path in snakemake.input for row in read_jsonl(path)))
+with job(snakemake):
+    write_jsonl(snakemake.output[0], (row for path in snakemake.input for row in read_jsonl(path)))

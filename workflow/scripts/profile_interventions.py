@@ -1,19 +1,16 @@
 """One shard of the profiling interventions of a task and seed (rule profile_interventions)."""
 
-import logging
-
 from read.budget import BudgetConfig
 from read.capability_data import from_params
 from read.config import EvaluationConfig, GenerationConfig, ProbesConfig, ProfilingConfig
 from read.io import write_jsonl
-from read.jobs import model_job
+from read.runtime import job
 from read.steps.setup import profile_interventions
 from read.students import StudentConfig
 from read.tasks import TaskCard
 from read.teachers import TeacherConfig
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
-with model_job(snakemake):  # a warm forked process on local runs; torch on this job's cores
+with job(snakemake, model=True):  # a warm forked process on local runs; torch on this job's cores
     p, i = snakemake.params, snakemake.input
     profiling = ProfilingConfig.from_dict(p.profiling)
     rows = profile_interventions(

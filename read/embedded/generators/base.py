@@ -73,10 +73,12 @@ class Nest:
 
     ``inner`` forces the inner capability (composite tasks); otherwise the inner one is
     drawn uniformly among the other capabilities that can produce the slot's value.
+    ``generators`` is the registry capability -> generator module (``read.embedded.generators.GENERATORS``),
+    passed in because that registry imports this module.
     """
 
-    def __init__(self, r: random.Random, outer: str, inner: str | None = None):
-        self.r, self.outer, self.forced = r, outer, inner
+    def __init__(self, r: random.Random, outer: str, inner: str | None = None, *, generators):
+        self.r, self.outer, self.forced, self.generators = r, outer, inner, generators
         self.item: Item | None = None
 
     def candidates(self, value_type: str) -> list[str]:
@@ -89,12 +91,10 @@ class Nest:
 
     def fill(self, value_type: str, value: str | None = None) -> str | None:
         """``"[<inner prompt>]"`` for an inner item answering ``value``, or None if none can."""
-        from read.embedded.generators import GENERATORS  # the registry imports this module
-
         order = self.candidates(value_type)
         self.r.shuffle(order)  # first capable one in a random order = uniform among the capable
         for cap in order:
-            item = GENERATORS[cap].produce(self.r, value_type, value)
+            item = self.generators[cap].produce(self.r, value_type, value)
             if item is not None:
                 self.item = item
                 return f"[{item.prompt}]"

@@ -2,11 +2,9 @@
 
 A model job of the embedded default does one to three seconds of work, but a fresh Python
 process first spends six to seven seconds importing torch and transformers' Llama code
-(measured on the 2-core machine; ``python -m read.jobserver --measure`` prints it). A
-laptop run has over a hundred such jobs. So, on a local Linux run, a job's script starts
-with :func:`offload`:
-
-    from read.jobserver import offload
+(measured on the 2-core machine; ``python -m read.runtime.jobserver --measure`` prints it).
+A laptop run has over a hundred such jobs. So, on a local Linux run, a job starts with
+:func:`offload` (``read.runtime.job`` calls it for model and warm jobs):
 
     offload(snakemake)   # returns at once inside the server's child, or runs nothing here
     ...                  # the script as usual
@@ -22,7 +20,7 @@ process:
 - it drops every ``read`` module the server holds, so the job imports the library's code
   as it is on disk now (the server preloads third-party packages only);
 - the server never runs a torch operation, so no OpenMP thread pool exists at fork time;
-  the child sets its own thread count (``read.jobs.limit_threads``);
+  the child sets its own thread count (``read.runtime.jobs.limit_threads``);
 - it exits when the job process goes away (its socket closes), so killing a job, or the
   whole workflow, kills its work too.
 
@@ -49,12 +47,14 @@ import time
 import traceback
 from pathlib import Path
 
+from read.runtime.clock import process_age
+
 IDLE_S = float(os.environ.get("READ_JOBSERVER_IDLE", "120"))
 """Seconds the server waits for another job before it exits."""
 START_TIMEOUT_S = 120.0
 CHILD_ENV = "READ_JOBSERVER_CHILD"
 JOB_START_ENV = "READ_JOB_STARTED_AT"
-"""Epoch seconds at which the job process started (read.jobs reports start-up from it)."""
+"""Epoch seconds at which the job process started (read.runtime.jobs reports start-up from it)."""
 PRELOAD = ("numpy", "torch", "transformers", "tokenizers", "peft", "safetensors", "yaml", "pandas", "matplotlib",
            "seaborn", "scipy.stats", "tqdm", "snakemake.script")
 """Packages the server imports up front; a missing one is skipped."""
@@ -116,10 +116,8 @@ def offload(_snakemake=None) -> None:
     try:
         conn = _connect()
     except OSError as err:
-        print(f"read.jobserver: not used ({err}); running in this process", file=sys.stderr)
+        print(f"read.runtime.jobserver: not used ({err}); running in this process", file=sys.stderr)
         return
-    from read.jobs import process_age
-
     request = {"script": script, "argv": sys.argv, "cwd": os.getcwd(), "path": sys.path,
                "env": {**os.environ, JOB_START_ENV: repr(time.time() - process_age())}}
     payload = json.dumps(request).encode()
@@ -129,7 +127,7 @@ def offload(_snakemake=None) -> None:
     status = _recv_exactly(conn, 4)
     conn.close()
     if len(status) < 4:
-        print("read.jobserver: the job's process ended without a status (killed?)", file=sys.stderr)
+        print("read.runtime.jobserver: the job's process ended without a status (killed?)", file=sys.stderr)
         os._exit(1)
     sys.stdout.flush()
     sys.stderr.flush()
@@ -155,7 +153,7 @@ def _connect() -> socket.socket:
             path.unlink()
         env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
         env["OMP_NUM_THREADS"] = "1"  # the server itself never computes; children set their own
-        subprocess.Popen([sys.executable, "-m", "read.jobserver", "serve", str(path)], env=env, cwd="/",
+        subprocess.Popen([sys.executable, "-m", "read.runtime.jobserver", "serve", str(path)], env=env, cwd="/",
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          start_new_session=True, close_fds=True)
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -326,7 +324,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args == ["--measure"]:
         _measure()
     else:
-        print("usage: python -m read.jobserver serve SOCKET | --measure", file=sys.stderr)
+        print("usage: python -m read.runtime.jobserver serve SOCKET | --measure", file=sys.stderr)
         sys.exit(2)
 
 

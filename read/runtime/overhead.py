@@ -1,10 +1,10 @@
 """Orchestration overhead of a workflow run: job wall time against in-job compute.
 
-    python -m read.aggregate.overhead results/embedded
+    python -m read.runtime.overhead results/embedded
 
 Snakemake's ``benchmark:`` file gives each heavy job's wall time (column ``s``); the job's
-log gives its ``job timing: startup X s, compute Y s`` line (:mod:`read.jobs`). Both sit at
-the same relative path under ``benchmarks/`` and ``logs/``. The overhead ratio is
+log gives its ``job timing: startup X s, compute Y s`` line (:mod:`read.runtime.clock`).
+Both sit at the same relative path under ``benchmarks/`` and ``logs/``. The overhead ratio is
 (Σ wall − Σ compute) / Σ wall: the share of the model jobs' time that is not the step
 itself (interpreter, imports, model loading counted as start-up, Snakemake's own work).
 """
@@ -15,7 +15,7 @@ import argparse
 import re
 from pathlib import Path
 
-from read.jobs import TIMING_PREFIX
+from read.runtime.clock import TIMING_PREFIX
 
 _TIMING = re.compile(re.escape(TIMING_PREFIX) + r" startup ([\d.]+) s, compute ([\d.]+) s")
 
