@@ -12,8 +12,10 @@ Config ``capabilities: {cap: {pool, path, eval}}``, one entry per capability:
   Probes are a seeded subset of its lines, held out of sampling.
 
 ``eval`` (optional, any pool kind): a ``{"prompt", "answer"}`` JSONL of gold items that
-the final capability profile is scored on. Without one (and outside the embedded world)
-the final profile of that capability is its probe score, and the tables say so.
+the final capability profile is scored on. ``benchmarks`` (optional): real benchmarks
+(:mod:`read.benchmarks`); the capability's score is then their unweighted mean. Without
+either (and outside the embedded world) the final profile of that capability is its probe
+score, and ``final/eval.json`` says so.
 
 With ``world:`` in the config every capability not listed is ``embedded``; without it,
 every capability must be listed.
@@ -41,9 +43,14 @@ class CapabilitySource:
     pool: str = "embedded"
     path: str | None = None
     eval: str | None = None
+    benchmarks: tuple = ()
 
     def __post_init__(self):
+        from read.benchmarks import Benchmark
+
         where = f"capabilities.{self.capability}"
+        object.__setattr__(self, "benchmarks", tuple(b if isinstance(b, Benchmark) else Benchmark(**dict(b))
+                                                     for b in self.benchmarks or ()))
         check_capability(self.capability, "capabilities")
         if self.pool not in POOL_KINDS:
             raise bad_input(f"{where}.pool", f"unknown pool {self.pool!r}", f"choose from {list(POOL_KINDS)}")
@@ -53,10 +60,11 @@ class CapabilitySource:
             raise bad_input(f"{where}.path", "the embedded pool reads no file", "remove path, or pick pool templates/jsonl")
 
     def files(self) -> list[str]:
-        return [p for p in (self.path, self.eval) if p]
+        return [p for p in (self.path, self.eval, *(b.path for b in self.benchmarks)) if p]
 
     def to_dict(self) -> dict:
-        return {"pool": self.pool, "path": self.path, "eval": self.eval}
+        return {"pool": self.pool, "path": self.path, "eval": self.eval,
+                "benchmarks": [b.to_dict() for b in self.benchmarks]}
 
 
 def resolve_sources(section: Mapping[str, Any] | None, *, world: bool) -> dict[str, CapabilitySource]:
@@ -82,6 +90,8 @@ def check_sources(sources: Mapping[str, CapabilitySource], probes: Mapping[str, 
         probe_items(src, int(probes["n_per_capability"]), int(probes["seed"]))
         if src.eval:
             eval_items(src, 1, 0)
+        for bench in src.benchmarks:
+            bench.check()
 
 
 def _prompt_lines(src: CapabilitySource) -> list:

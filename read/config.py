@@ -75,7 +75,8 @@ class ProbesConfig(Section):
 
 @dataclass(frozen=True)
 class EvaluationConfig(Section):
-    """`evaluation:` test items of the task, gold items per capability, dev items, batch size, seed."""
+    """`evaluation:` test items of the task, gold items per capability, dev items, batch size,
+    seed, and the lm-evaluation-harness settings (``lm_eval``: include_path, batch_size, limit)."""
 
     WHERE = "evaluation"
     n_test: int
@@ -83,6 +84,7 @@ class EvaluationConfig(Section):
     n_dev: int
     batch_size: int
     seed: int
+    lm_eval: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)

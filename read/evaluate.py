@@ -17,54 +17,27 @@ harness, pass@1, function-call match) is a separate backend and not part of this
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-
 from read.capabilities import CAPABILITIES
+from read.item_scores import LoadedModel, score_items
 from read.prompting import RAW, PromptFormat
-from read.scorers import Scorer, make_scorer
-
-
-def score_items(model, tokenizer, items: Sequence[Any], *, batch_size: int = 64, max_new_tokens: int = 48,
-                accuracy: bool = True, fmt: PromptFormat = RAW, scorer: Scorer | None = None) -> dict:
-    """``{"em", "ll", "n", "items"}`` for items with ``.prompt``, ``.answer``, ``.response()``.
-
-    ``em`` is the mean of ``scorer(generation, answer)`` (exact match by default; None with
-    ``accuracy=False``, which skips generation: a single batched forward pass per batch),
-    ``ll`` the mean over items of each item's mean gold-response log-likelihood. ``items``
-    holds the per-item values behind both, in item order: ``{"correct": [score, ...] |
-    None, "ll": [...]}``, for tests paired on items.
-    """
-    from read.lm import generate, response_loglik
-
-    scorer = scorer or make_scorer("exact_match")
-    prompts = [fmt.prompt(it.prompt) for it in items]
-    ll = [float(v) for v in response_loglik(model, tokenizer, prompts, [fmt.response(it.response()) for it in items],
-                                            batch_size=batch_size, add_bos=fmt.add_bos)]
-    correct = None
-    if accuracy:
-        gens = generate(model, tokenizer, prompts, max_new_tokens=max_new_tokens, batch_size=batch_size,
-                        add_bos=fmt.add_bos)
-        correct = [_compact(scorer(g.text, it.answer)) for g, it in zip(gens, items)]
-    return {"em": None if correct is None else float(np.mean(correct)), "ll": float(np.mean(ll)), "n": len(items),
-            "items": {"correct": correct, "ll": ll}}
-
-
-def _compact(score: float) -> int | float:
-    """0/1 scores as integers (short JSON), anything else as the float it is."""
-    return int(score) if score in (0.0, 1.0) else float(score)
 
 
 def capability_profile(model, tokenizer, sources: Mapping[str, Any], suite: Mapping[str, Any] | None, *,
                        n_per_capability: int, eval_seed: int, batch_size: int = 64, max_new_tokens: int = 48,
-                       fmt: PromptFormat = RAW) -> dict:
+                       fmt: PromptFormat = RAW, paths: tuple | None = None, lm_eval: Mapping[str, Any] | None = None
+                       ) -> dict:
     """The 8-capability profile ``{"acc", "ll", "n", "source"}`` on each capability's gold items.
 
     A capability without gold items (``read.capability_data.eval_items`` is None) is scored
     on the probe suite instead (teacher-answer log-likelihood, exact match where the probes
-    have gold answers; ``source`` says "probe"). ``acc`` leaves out capabilities with no
+    have gold answers; ``source`` says "probe"). A capability with ``benchmarks`` takes its
+    ``acc`` from them (their mean primary metric, ``source`` "benchmarks"; each one's
+    result under ``"benchmarks"``); its ``ll`` stays the gold items' or the probes'.
+    ``paths`` (base, checkpoint, tokenizer) and ``lm_eval`` (``evaluation.lm_eval``) are
+    what lm-evaluation-harness benchmarks need. ``acc`` leaves out capabilities with no
     score at all.
     """
     from read.capability_data import eval_items
@@ -88,18 +61,40 @@ def capability_profile(model, tokenizer, sources: Mapping[str, Any], suite: Mapp
             if p["acc"][cap] is not None:
                 out["acc"][cap] = p["acc"][cap]
             out["ll"][cap], out["n"][cap], out["source"][cap] = p["ll"][cap], p["n"][cap], "probe"
+    benchmarked = [c for c in CAPABILITIES if sources[c].benchmarks]
+    if benchmarked:
+        from read.benchmarks import capability_score, run_benchmarks
+
+        out["benchmarks"] = {}
+        for cap in benchmarked:
+            results = run_benchmarks(sources[cap].benchmarks, LoadedModel(model, tokenizer, fmt), paths=paths,
+                                     evaluation=lm_eval or {}, batch_size=batch_size)
+            out["acc"][cap], out["source"][cap] = capability_score(results), "benchmarks"
+            out["benchmarks"][cap] = results
     return out
 
 
 def evaluate_student(model, tokenizer, card, *, sources: Mapping[str, Any], suite: Mapping[str, Any] | None,
                      n_test: int, n_per_capability: int, eval_seed: int, batch_size: int = 64,
-                     max_new_tokens: int = 48, fmt: PromptFormat = RAW) -> dict:
+                     max_new_tokens: int = 48, fmt: PromptFormat = RAW, paths: tuple | None = None,
+                     lm_eval: Mapping[str, Any] | None = None) -> dict:
     """The task score on the card's test split (with its per-item values, ``task_items``)
-    and the 8-capability profile (:func:`capability_profile`)."""
+    and the 8-capability profile (:func:`capability_profile`). A card with ``lm_eval``
+    takes its task score (and per-item values) from the harness instead; its test JSONL
+    still gives the gold log-likelihood."""
     task_scores = score_items(model, tokenizer, card.items("test", n_test, eval_seed), batch_size=batch_size,
                               max_new_tokens=max_new_tokens, fmt=fmt, scorer=card.scorer())
+    if card.lm_eval:
+        from read.benchmarks import Benchmark, run_benchmarks
+
+        bench = Benchmark("lm_eval", task=card.lm_eval["task"], metric=card.lm_eval.get("metric"))
+        r = run_benchmarks([bench], LoadedModel(model, tokenizer, fmt), paths=paths, evaluation=lm_eval or {},
+                           batch_size=batch_size)[bench.label]
+        task_scores = {**task_scores, "em": r["score"], "n": r["n"],
+                       "items": {"correct": [it["score"] for it in r["items"]], "ll": task_scores["items"]["ll"]}}
     profile = capability_profile(model, tokenizer, sources, suite, n_per_capability=n_per_capability,
-                                 eval_seed=eval_seed, batch_size=batch_size, max_new_tokens=max_new_tokens, fmt=fmt)
+                                 eval_seed=eval_seed, batch_size=batch_size, max_new_tokens=max_new_tokens, fmt=fmt,
+                                 paths=paths, lm_eval=lm_eval)
     return {"task": card.name, "task_score": task_scores["em"], "task_ll": task_scores["ll"], "n_test": task_scores["n"],
             "task_items": task_scores["items"], "profile": profile}
 

@@ -14,8 +14,8 @@ A dry run (``snakemake -n``) prints the same summary first. Per run and in total
   tokenizer where it exists already, else about 4 characters a token), answers counted at
   ``generation.max_new_tokens``: an upper bound;
 - GPU-hours: tokens over the per-GPU throughputs in config ``plan:`` (generated,
-  trained and scored tokens per second), times the GPUs per job (``resources.model.gpu``,
-  at least 1). Throughputs differ by model size and hardware: measure yours and set them.
+  trained and scored tokens per second), times the GPUs per job of each resource class
+  (``resources.{generate,train,score}.gpu``, at least 1). Throughputs differ by model size and hardware: measure yours and set them.
 """
 
 from __future__ import annotations
@@ -143,12 +143,17 @@ def plan(cfg: Mapping[str, Any], *, setup: str) -> Plan:
     teacher = reps * sum(r["teacher_tokens"] for r in per_run) + int(profiling * gen_fraction)
     train = reps * sum(r["train_tokens"] for r in per_run) + profiling - int(profiling * gen_fraction)
     score = reps * sum(r["probe_tokens"] + r["dev_tokens"] + r["eval_tokens"] for r in per_run) + int(profiling_score)
-    rates = cfg["plan"]
-    gpus = max(1, int(cfg["resources"]["model"]["gpu"]))
-    seconds = (teacher / rates["teacher_tokens_per_s"] + train / rates["train_tokens_per_s"]
-               + score / rates["score_tokens_per_s"])
+    rates, res = cfg["plan"], cfg["resources"]
+
+    def gpus(kind: str) -> int:
+        return max(1, int(res[kind]["gpu"]))
+
+    gpu_seconds = (teacher / rates["teacher_tokens_per_s"] * gpus("generate")
+                   + train / rates["train_tokens_per_s"] * gpus("train")
+                   + score / rates["score_tokens_per_s"] * gpus("score"))
     return Plan(runs=runs, per_run=per_run, profiling_tokens=profiling, teacher_tokens=teacher, train_tokens=train,
-                score_tokens=score, gpu_hours=seconds * gpus / 3600, tokens_per_item={k: round(v, 1) for k, v in lengths.items()})
+                score_tokens=score, gpu_hours=gpu_seconds / 3600,
+                tokens_per_item={k: round(v, 1) for k, v in lengths.items()})
 
 
 def is_dry_run(argv: Sequence[str]) -> bool:

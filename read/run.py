@@ -89,6 +89,7 @@ def build_setup(exp: Experiment, task: str, seed: int) -> dict[str, Path]:
     from read.budget import BudgetConfig
     from read.requirements import requirement_from_card
     from read.steps import setup as steps
+    from read.steps.common import ModelSettings
 
     if exp.world:
         _build_world(exp)
@@ -101,12 +102,12 @@ def build_setup(exp: Experiment, task: str, seed: int) -> dict[str, Path]:
         paths["suite"], tasks={task: card}, sources=exp.sources, evaluation=exp.evaluation))
     paths["s0_profile"] = _step(setup / "s0_profile.json", lambda: steps.probe(
         m.student, None, paths["suite"], m.student_tokenizer, batch_size=exp.probes.batch_size,
-        chat_template=exp.student.chat_template))
+        settings=ModelSettings.of(exp.student)))
     paths["r_tau"] = _step(setup / "tasks" / task / "r_tau.json", lambda: {
         "task": task, "r": to_mapping(requirement_from_card(card.requirement, f"task {task}"))})
     paths["s0_eval"] = _step(setup / "tasks" / task / "s0_eval.json", lambda: steps.evaluate_model(
         m.student, m.student_tokenizer, paths["suite"], card=card, sources=exp.sources, evaluation=exp.evaluation,
-        chat_template=exp.student.chat_template))
+        settings=ModelSettings.of(exp.student)))
     gen_fraction = BudgetConfig(total_tokens=exp.profiling.tokens, **exp.cfg["budget"]).gen_fraction
     paths["interventions"] = _step(
         setup / "interventions" / task / f"seed{seed}.jsonl",
@@ -123,6 +124,7 @@ def run_chain(out: str | Path, cfg: Mapping[str, Any], *, task: str, method: str
     """Setup (if missing), then every interval of one run, then ``final/eval.json``; returns it."""
     from read.policies import make_policy, method_config
     from read.steps import interval as steps
+    from read.steps.common import ModelSettings
     from read.steps.evaluate import evaluate_run
     from read.steps.setup import DevCheck, probe
 
@@ -165,7 +167,7 @@ def run_chain(out: str | Path, cfg: Mapping[str, Any], *, task: str, method: str
                if policy.adapts and every and k % every == 0 else None)
         profile = _step(d / "profile.json", lambda: probe(
             m.student, student, s["suite"], m.student_tokenizer, batch_size=exp.probes.batch_size,
-            chat_template=exp.student.chat_template, dev=dev))
+            settings=ModelSettings.of(exp.student), dev=dev))
         if policy.adapts:
             bandit = _step(d / "bandit.json", lambda: steps.update_bandit(
                 method, k, bandit=bandit, allocation=allocation, prev_profile=prev_profile, profile=profile,
@@ -175,7 +177,7 @@ def run_chain(out: str | Path, cfg: Mapping[str, Any], *, task: str, method: str
     return _step(run / "final" / "eval.json", lambda: evaluate_run(
         m.student, student, m.student_tokenizer, s["suite"], ledger, s["s0_eval"], card=card, sources=exp.sources,
         method=method, budget=int(budget), seed=seed, evaluation=exp.evaluation,
-        chat_template=exp.student.chat_template))
+        settings=ModelSettings.of(exp.student)))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -91,3 +91,76 @@ def numeric(tolerance: float = 1e-6) -> Scorer:
 def contains() -> Scorer:
     """1 if the folded gold answer occurs in the folded final answer (for answers in a sentence)."""
     return lambda prediction, reference: float(normalise(final_answer(reference)) in normalise(final_answer(prediction)))
+
+
+def parse_call(text: str) -> tuple[str, dict] | None:
+    """A function call as ``(name, {argument: value})``, or None if ``text`` is not one.
+
+    Two spellings: Python call syntax with literal arguments, ``get_weather(city="Oslo",
+    days=3)`` (positional arguments are keyed ``"0"``, ``"1"``, ...), and JSON in the
+    OpenAI/BFCL style, ``{"name": "get_weather", "arguments": {...}}`` (``arguments`` may be
+    a JSON string).
+    """
+    import ast
+    import json
+
+    text = text.strip()
+    if text.startswith("{"):
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError:
+            return None
+        args = obj.get("arguments", obj.get("parameters", {})) if isinstance(obj, dict) else None
+        if isinstance(args, str):
+            try:
+                args = json.loads(args)
+            except json.JSONDecodeError:
+                return None
+        if not isinstance(obj, dict) or not isinstance(obj.get("name"), str) or not isinstance(args, dict):
+            return None
+        return obj["name"], args
+    try:
+        node = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return None
+    if not isinstance(node, ast.Call):
+        return None
+    try:
+        name = ast.unparse(node.func)
+        args = {str(i): ast.literal_eval(a) for i, a in enumerate(node.args)}
+        args.update({kw.arg: ast.literal_eval(kw.value) for kw in node.keywords if kw.arg is not None})
+    except ValueError:  # a non-literal argument
+        return None
+    return name, args
+
+
+def same_value(a, b) -> bool:
+    """Equal by value: numbers across int and float (but not bool), containers element by
+    element, mapping keys in any order; strings exactly, apart from surrounding space."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    if isinstance(a, str) and isinstance(b, str):
+        return a.strip() == b.strip()
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
+    return a == b
+
+
+@register("function_call")
+def function_call() -> Scorer:
+    """1 if the prediction's final answer calls the same function with the same arguments by
+    value (argument order free, 3 and 3.0 alike, no argument missing or extra) as the gold call."""
+
+    def score(prediction: str, reference: str) -> float:
+        gold = parse_call(final_answer(reference))
+        if gold is None:
+            raise bad_input("function_call scorer", f"the gold answer {reference!r} is not a function call",
+                            'write it as name(arg=value) or {"name": ..., "arguments": {...}}')
+        got = parse_call(final_answer(prediction))
+        return float(got is not None and got[0] == gold[0] and same_value(got[1], gold[1]))
+
+    return score

@@ -10,6 +10,10 @@ scorer (:mod:`read.scorers`). Sources:
 - ``embedded``: one of the embedded world's composite tasks (:mod:`read.embedded.tasks`),
   whose splits are the world's own.
 
+``lm_eval: {task, metric?}`` (with ``jsonl``): the reported task score comes from that
+lm-evaluation-harness task instead of the scorer; the JSONL splits (the same items, with
+gold answers) still give the dev utility and the gold log-likelihood.
+
 :func:`load_task_cards` validates every card before anything runs: missing or empty
 files, a malformed line (named as file:line), a prompt in both dev and test (or an
 exemplar that is a test prompt) are each one clear error.
@@ -94,6 +98,7 @@ class TaskCard:
     formats: tuple = ()
     outer: str | None = None
     inner: str | None = None
+    lm_eval: dict | None = None
 
     @classmethod
     def from_mapping(cls, name: str, card: Mapping[str, Any], where: str) -> TaskCard:
@@ -106,7 +111,8 @@ class TaskCard:
                   requirement=dict(card.get("requirement") or {}), eval=card.get("eval", "exact_match"),
                   eval_options=dict(card.get("eval_options") or {}), splits=dict(card.get("splits") or {}),
                   exemplars=tuple(dict(e) for e in card.get("exemplars") or ()),
-                  formats=tuple(card.get("formats") or ()), outer=card.get("outer"), inner=card.get("inner"))
+                  formats=tuple(card.get("formats") or ()), outer=card.get("outer"), inner=card.get("inner"),
+                  lm_eval=dict(card["lm_eval"]) if card.get("lm_eval") else None)
         out.scorer(where)
         if source == "embedded":
             from read.embedded.tasks import check_task
@@ -131,7 +137,7 @@ class TaskCard:
         return {"description": self.description, "source": self.source, "requirement": dict(self.requirement),
                 "eval": self.eval, "eval_options": dict(self.eval_options), "splits": dict(self.splits),
                 "exemplars": [dict(e) for e in self.exemplars], "formats": list(self.formats),
-                "outer": self.outer, "inner": self.inner}
+                "outer": self.outer, "inner": self.inner, "lm_eval": self.lm_eval}
 
     def files(self) -> list[str]:
         """The local files this card reads (dev and test for ``jsonl``)."""

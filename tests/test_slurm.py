@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 # The tiny config cut to one ReAD run of one interval: the whole chain (setup, profiling,
 # bandit, allocate, generate, train, probe, evaluate, a table) in as few SLURM steps as possible.
 OVERRIDE = {"methods": ["read"], "budget": {"n_intervals": 1}, "tables": ["budget_vs_score"],
-            "resources": {"model": {"gpu": 1}, "pretrain": {"gpu": 1}}}
+            "resources": {c: {"gpu": 1} for c in ("pretrain", "generate", "train", "score")}}
 TARGETS = ["results/tiny/tables/budget_vs_score.csv", "results/tiny/setup/accuracy/teacher.json"]
 GPU_RULES = ("pretrain_teacher", "pretrain_student", "accuracy_report", "probe_suite", "probe_s0",
              "profile_interventions", "generate", "train", "probe", "evaluate")

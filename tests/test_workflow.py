@@ -148,19 +148,28 @@ def _resources_by_rule(dry_run_output: str) -> dict[str, str]:
     return out
 
 
-def test_slurm_profile_sends_every_gpu_job_to_the_gpu_partition(tmp_path):
-    override = {"resources": {"model": {"gpu": 1}, "pretrain": {"gpu": 1}}}
+def test_only_gpu_classes_go_to_the_gpu_partition_and_ask_for_a_gpu_model(tmp_path):
+    """Training and generation on GPUs, scoring on CPUs: the scoring jobs keep the CPU
+    partition and never ask for --gpus=<model>:0; a GPU job's runtime is its class's."""
+    override = {"resources": {"pretrain": {"gpu": 1}, "generate": {"gpu": 1, "cpus_per_gpu": 4},
+                              "train": {"gpu": 2, "runtime": 90}, "score": {"gpu": 0}}}
     workdir = make_workdir(tmp_path, override)
-    env = {"READ_SLURM_ACCOUNT": "proj42", "READ_SLURM_PARTITION": "cpuq", "READ_SLURM_GPU_PARTITION": "gpuq"}
+    env = {"READ_SLURM_ACCOUNT": "proj42", "READ_SLURM_PARTITION": "cpuq", "READ_SLURM_GPU_PARTITION": "gpuq",
+           "READ_SLURM_GPU_MODEL": "h100"}
     r = smk(workdir, "-n", "--profile", str(REPO / "workflow/profiles/slurm"), *tiny_args(workdir, override),
             env=env)
     assert r.returncode == 0, r.stdout
     res = _resources_by_rule(r.stdout)
-    gpu_rules = {rule for rule, line in res.items() if "gpu=1" in line}
-    assert {"pretrain_teacher", "generate", "train", "probe", "evaluate", "profile_interventions"} <= gpu_rules
-    for rule, line in res.items():
-        want = "slurm_partition=gpuq" if rule in gpu_rules else "slurm_partition=cpuq"
-        assert want in line and "slurm_account=proj42" in line, (rule, line)
+    want_gpus = {"pretrain_teacher": 1, "generate": 1, "probe_suite": 1, "train": 2, "profile_interventions": 2,
+                 "probe": 0, "evaluate": 0, "probe_s0": 0, "accuracy_report": 0}
+    for rule, gpus in want_gpus.items():
+        line = res[rule]
+        assert f"gpu={gpus}" in line and "slurm_account=proj42" in line, (rule, line)
+        assert ("slurm_partition=gpuq" in line) == (gpus > 0) and ("slurm_partition=cpuq" in line) == (gpus == 0)
+        assert ("gpu_model=h100" in line) == (gpus > 0), (rule, line)
+    assert "cpus_per_gpu=4" in res["generate"] and "runtime=90" in res["train"]
+    for rule in ("allocate", "update_bandit", "artefact_with_plot"):  # cheap rules stay on the login node
+        assert "gpu=" not in res.get(rule, ""), rule
 
 
 def test_slurm_profile_without_site_variables_sets_no_partition_or_account(tmp_path):
@@ -173,7 +182,7 @@ def test_slurm_profile_without_site_variables_sets_no_partition_or_account(tmp_p
 
 
 def test_local_profile_caps_gpus_at_zero(tmp_path):
-    override = {"resources": {"model": {"gpu": 1}}}
+    override = {"resources": {"train": {"gpu": 1}}}
     workdir = make_workdir(tmp_path, override)
     r = smk(workdir, "-n", "--profile", str(REPO / "workflow/profiles/local"), *tiny_args(workdir, override))
     assert r.returncode == 0, r.stdout

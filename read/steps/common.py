@@ -11,6 +11,7 @@ import numpy as np
 
 from read.capabilities import to_vector
 from read.io import read_json
+from read.item_scores import LoadedModel
 
 Cfg = Mapping[str, Any] | None
 
@@ -45,20 +46,30 @@ def with_threads(student, threads: int | None):
     return replace(student, threads=threads) if threads else student
 
 
-@dataclass
-class LoadedModel:
-    """A model ready to score: the module, its tokenizer and its prompt format."""
+@dataclass(frozen=True)
+class ModelSettings:
+    """How a model is loaded for scoring: its prompt format setting, device and dtype."""
 
-    model: Any
-    tokenizer: Any
-    fmt: Any
+    chat_template: str = "auto"
+    device: str = "cpu"
+    dtype: str = "float32"
+
+    @classmethod
+    def of(cls, section) -> ModelSettings:
+        """From a ``models.teacher`` / ``models.student`` mapping or config (rule params)."""
+        get = section.get if isinstance(section, Mapping) else lambda k: getattr(section, k)
+        return cls(get("chat_template"), get("device"), get("dtype"))
+
+    def to_dict(self) -> dict:
+        return {"chat_template": self.chat_template, "device": self.device, "dtype": self.dtype}
 
 
 def load_model(base_dir: str | os.PathLike, ckpt_dir: str | os.PathLike | None, tokenizer_dir,
-               chat_template: str = "auto") -> LoadedModel:
+               settings: ModelSettings = ModelSettings()) -> LoadedModel:
     """A student (base, full checkpoint, or base + LoRA adapter) or the teacher, for scoring."""
     from read.prompting import PromptFormat
     from read.students.checkpoint import load_student
 
-    model, tok = load_student(base_dir, ckpt_dir, tokenizer_dir=tokenizer_dir)
-    return LoadedModel(model, tok, PromptFormat.for_tokenizer(tok, chat_template))
+    model, tok = load_student(base_dir, ckpt_dir, tokenizer_dir=tokenizer_dir, device=settings.device,
+                              dtype=settings.dtype)
+    return LoadedModel(model, tok, PromptFormat.for_tokenizer(tok, settings.chat_template))

@@ -6,16 +6,17 @@ from collections.abc import Mapping
 
 from read.config import EvaluationConfig
 from read.io import read_json
-from read.steps.common import load_ledger
+from read.steps.common import ModelSettings, load_ledger
 from read.steps.setup import score_model
 
 
 def evaluate_run(base_dir, ckpt_dir, tokenizer_dir, suite, ledger, initial, *, card, sources: Mapping, method: str,
-                 budget: int, seed: int, evaluation: EvaluationConfig, chat_template: str = "auto") -> dict:
+                 budget: int, seed: int, evaluation: EvaluationConfig,
+                 settings: ModelSettings = ModelSettings()) -> dict:
     """``final/eval.json``: task score/ll and the capability profile of S_N, S0's (``initial``), tokens."""
     led = load_ledger(ledger)
     final = score_model(base_dir, ckpt_dir, tokenizer_dir, suite, card=card, sources=sources, evaluation=evaluation,
-                        chat_template=chat_template)
+                        settings=settings)
     init = read_json(initial)
     return {
         **final, "method": method, "budget": budget, "seed": seed,

@@ -13,7 +13,7 @@ from read.capabilities import CAPABILITIES, K, to_mapping
 from read.config import EvaluationConfig, GenerationConfig, ProbesConfig, ProfilingConfig
 from read.io import read_json, read_jsonl
 from read.rng import rng_for
-from read.steps.common import LoadedModel, ll_profile, load_model, r_tau, with_threads
+from read.steps.common import LoadedModel, ModelSettings, ll_profile, load_model, r_tau, with_threads
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +55,16 @@ def eval_index(suite, *, tasks: Mapping, sources: Mapping, evaluation: Evaluatio
     return LeakageIndex.build(prompts, probe_prompts=probes).to_json()
 
 
-def probe(base_dir, ckpt_dir, suite, tokenizer_dir, *, batch_size: int = 64, chat_template: str = "auto",
-          dev=None, accuracy: bool = True, model: LoadedModel | None = None) -> dict:
+def probe(base_dir, ckpt_dir, suite, tokenizer_dir, *, batch_size: int = 64,
+          settings: ModelSettings = ModelSettings(), dev=None, accuracy: bool = True,
+          model: LoadedModel | None = None) -> dict:
     """The probe profile ``{"ll", "acc", "n"}``; with ``dev`` (a :class:`DevCheck`) also
     ``"dev_utility"``, the task's dev-split gold log-likelihood (for calibration and ΔU).
     ``accuracy=False`` skips greedy generation (acc null): log-likelihoods only."""
     from read.evaluate import dev_utility
     from read.probes import load_suite, probe_profile
 
-    m = model or load_model(base_dir, ckpt_dir, tokenizer_dir, chat_template)
+    m = model or load_model(base_dir, ckpt_dir, tokenizer_dir, settings)
     out = probe_profile(m.model, m.tokenizer, load_suite(suite), batch_size, accuracy=accuracy, fmt=m.fmt)
     if dev:
         out["dev_utility"] = dev_utility(m.model, m.tokenizer, dev.card, n_dev=dev.n_dev, eval_seed=dev.eval_seed,
@@ -89,26 +90,26 @@ class DevCheck:
 
 
 def score_model(base_dir, ckpt_dir, tokenizer_dir, suite, *, card, sources: Mapping, evaluation: EvaluationConfig,
-                chat_template: str = "auto") -> dict:
+                settings: ModelSettings = ModelSettings()) -> dict:
     """A model's task score, capability profile and dev utility (S0 here, S_N at a run's end)."""
     from read.evaluate import dev_utility, evaluate_student
     from read.probes import load_suite
 
-    m = load_model(base_dir, ckpt_dir, tokenizer_dir, chat_template)
+    m = load_model(base_dir, ckpt_dir, tokenizer_dir, settings)
     ev = evaluation
     out = evaluate_student(m.model, m.tokenizer, card, sources=sources, suite=load_suite(suite), n_test=ev.n_test,
                            n_per_capability=ev.n_per_capability, eval_seed=ev.seed, batch_size=ev.batch_size,
-                           fmt=m.fmt)
+                           fmt=m.fmt, paths=(base_dir, ckpt_dir, tokenizer_dir), lm_eval=ev.lm_eval)
     out["dev_utility"] = dev_utility(m.model, m.tokenizer, card, n_dev=ev.n_dev, eval_seed=ev.seed,
                                      batch_size=ev.batch_size, fmt=m.fmt)
     return out
 
 
 def evaluate_model(base_dir, tokenizer_dir, suite, *, card, sources: Mapping, evaluation: EvaluationConfig,
-                   chat_template: str = "auto") -> dict:
+                   settings: ModelSettings = ModelSettings()) -> dict:
     """S0 on the task before any distillation: the runs' ``initial`` block and U_0."""
     return score_model(base_dir, None, tokenizer_dir, suite, card=card, sources=sources, evaluation=evaluation,
-                       chat_template=chat_template)
+                       settings=settings)
 
 
 def profile_interventions(student_dir, tokenizer_dir, suite, s0_profile, r_tau_file, scale, s0_eval, index, *,
@@ -157,7 +158,7 @@ def profile_interventions(student_dir, tokenizer_dir, suite, s0_profile, r_tau_f
                                      profiling.tokens - batch.gen_tokens, signal=generation.signal,
                                      tokenizer_dir=tokenizer_dir, teacher_tokenizer=teacher.tokenizer_dir)
                 prof = probe(student_dir, Path(tmp) / "ckpt", suite, tokenizer_dir, batch_size=probes.batch_size,
-                             chat_template=cfg.chat_template, dev=dev, accuracy=False)
+                             settings=ModelSettings.of(cfg), dev=dev, accuracy=False)
             u1 = prof["dev_utility"]
             s1 = np.array([prof["ll"][c] for c in CAPABILITIES])
             rows.append({"i": i, "w": to_mapping(w), "context": ctx, "s0": to_mapping(s0), "s1": to_mapping(s1),

@@ -1,5 +1,6 @@
 # Config validation, the providers, wildcard constraints, path helpers and every input
 # function. Rules only name these functions; no rule holds a lambda or builds a path by hand.
+import os
 import re
 import sys
 
@@ -12,11 +13,16 @@ from read.errors import ReadError
 from read.plan import is_dry_run, plan
 from read.policies import make_policy, method_config
 from read.providers import check_models, resolve_models
+from read.steps.common import ModelSettings
 from read.tasks import load_task_cards
 
 if "teacher" in config or "student" in config:
     sys.exit(
         "config: top-level `teacher:` and `student:` are now `models: {teacher: ..., student: ...}`; move them there"
+    )
+if "model" in config.get("resources", {}):
+    sys.exit(
+        "config resources.model: split into resources.generate, resources.train and resources.score; rename it"
     )
 
 # One line naming the first bad key; then Snakemake's validation fills in the defaults.
@@ -60,6 +66,9 @@ def _providers():
 
 
 TEACHER, STUDENT, MODELS, TASK_CARDS, SOURCES, POLICIES = _providers()
+# how scoring jobs load each model: prompt format, device, dtype (read.steps.common.ModelSettings)
+TEACHER_SETTINGS = ModelSettings.of(TEACHER).to_dict()
+STUDENT_SETTINGS = ModelSettings.of(STUDENT).to_dict()
 if is_dry_run(sys.argv):  # the estimate before anything is generated or trained
     print(plan(config, setup=SETUP).summary(), file=sys.stderr)
 # Bandit methods pre-fit the bandit on the profiling interventions (init/bandit.json);
@@ -69,19 +78,48 @@ BANDIT_METHODS = [m for m, p in POLICIES.items() if p.uses_bandit]
 ADAPTIVE_METHODS = [m for m, p in POLICIES.items() if p.adapts]
 DATA_FILES = sorted({f for src in SOURCES.values() for f in src.files()})
 
-MODEL_RES = config["resources"]["model"]
-PRETRAIN_RES = config["resources"]["pretrain"]
 CPU_ENV = "../../envs/cpu.yaml"
 GPU_ENV = "../../envs/gpu.yaml"
-# Model rules use the GPU environment (vllm) only where they get a GPU.
-MODEL_ENV = GPU_ENV if MODEL_RES["gpu"] > 0 else CPU_ENV
-PRETRAIN_ENV = GPU_ENV if PRETRAIN_RES["gpu"] > 0 else CPU_ENV
+
+
+# ---- resource classes: pretrain, generate, train, score (cheap rules are localrules) ---
+
+
+def env_of(kind):
+    """The GPU environment (vllm) only for classes that get a GPU."""
+    return GPU_ENV if config["resources"][kind]["gpu"] > 0 else CPU_ENV
+
+
+def threads_of(kind):
+    return config["resources"][kind]["threads"]
+
+
+def runtime_of(kind):
+    """Minutes, times the attempt: a retry after a TIMEOUT (--retries) gets more time."""
+    minutes = config["resources"][kind]["runtime"]
+
+    def runtime(wildcards, attempt):
+        return minutes * attempt
+
+    return runtime
 
 
 def resources_of(kind):
-    """A rule's scheduler request from `resources.<kind>` (threads are set apart)."""
+    """A class's scheduler request. GPU classes also get the site's GPU partition and model
+    (READ_SLURM_GPU_PARTITION, READ_SLURM_GPU_MODEL: the environment, never the rules), so
+    no job with gpu: 0 lands on the GPU partition or asks for --gpus=<model>:0."""
     res = config["resources"][kind]
-    return {"gpu": res["gpu"], "mem_mb": res["mem_mb"], "runtime": res["runtime"]}
+    out = {"gpu": res["gpu"], "mem_mb": res["mem_mb"], "runtime": runtime_of(kind)}
+    if res["gpu"] > 0:
+        if res["cpus_per_gpu"]:
+            out["cpus_per_gpu"] = res["cpus_per_gpu"]
+        for name, var in (
+            ("slurm_partition", "READ_SLURM_GPU_PARTITION"),
+            ("gpu_model", "READ_SLURM_GPU_MODEL"),
+        ):
+            if os.environ.get(var):
+                out[name] = os.environ[var]
+    return out
 
 
 def _alternatives(values):
@@ -107,10 +145,18 @@ def setup_path(name):
     return f"{SETUP}/{name}"
 
 
+# One run's folders; rules add i{k}/<file> (f-strings keep the wildcards' braces).
+RUN = "results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}"
+RUN_LOGS = "results/{exp}/logs/runs/{task}/{method}/B{budget}/seed{seed}"
+RUN_BENCHMARKS = "results/{exp}/benchmarks/runs/{task}/{method}/B{budget}/seed{seed}"
+
+
 def run_dir(wildcards):
-    """results/<experiment>/runs/{task}/{method}/B{budget}/seed{seed}."""
+    """RUN for these wildcards."""
     w = wildcards
-    return f"results/{EXP}/runs/{w.task}/{w.method}/B{w.budget}/seed{w.seed}"
+    return RUN.format(
+        exp=EXP, task=w.task, method=w.method, budget=w.budget, seed=w.seed
+    )
 
 
 def _before(wildcards, name):
@@ -157,7 +203,7 @@ def setup_targets():
 def run_targets():
     """final/eval.json of every run in the grid tasks x methods x budgets x seeds."""
     return [
-        f"results/{EXP}/runs/{t}/{m}/B{b}/seed{s}/final/eval.json"
+        f"{RUN}/final/eval.json".format(exp=EXP, task=t, method=m, budget=b, seed=s)
         for t in TASKS
         for m in METHODS
         for b in BUDGETS

@@ -7,21 +7,21 @@ rule evaluate:
         data=DATA_FILES,
         task=task_files,
     output:
-        "results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/final/eval.json",
+        f"{RUN}/final/eval.json",
     log:
-        "results/{exp}/logs/runs/{task}/{method}/B{budget}/seed{seed}/evaluate.log",
+        f"{RUN_LOGS}/evaluate.log",
     benchmark:
-        "results/{exp}/benchmarks/runs/{task}/{method}/B{budget}/seed{seed}/evaluate.tsv"
+        f"{RUN_BENCHMARKS}/evaluate.tsv"
     conda:
-        MODEL_ENV
-    threads: MODEL_RES["threads"]
+        env_of("score")
+    threads: threads_of("score")
     resources:
-        **resources_of("model"),
+        **resources_of("score"),
     params:
         run=run_key,
         card=task_card,
         capabilities=capability_data,
         evaluation=config["evaluation"],
-        chat_template=STUDENT["chat_template"],
+        settings=STUDENT_SETTINGS,
     script:
         "../scripts/evaluate.py"

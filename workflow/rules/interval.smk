@@ -13,9 +13,9 @@ rule init_ledger:
     input:
         unpack(init_ledger_inputs),
     output:
-        "results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/init/ledger.json",
+        f"{RUN}/init/ledger.json",
     log:
-        "results/{exp}/logs/runs/{task}/{method}/B{budget}/seed{seed}/init_ledger.log",
+        f"{RUN_LOGS}/init_ledger.log",
     localrule: True
     conda:
         CPU_ENV
@@ -29,9 +29,9 @@ rule init_bandit:
     input:
         unpack(init_bandit_inputs),
     output:
-        "results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/init/bandit.json",
+        f"{RUN}/init/bandit.json",
     log:
-        "results/{exp}/logs/runs/{task}/{method}/B{budget}/seed{seed}/init_bandit.log",
+        f"{RUN_LOGS}/init_bandit.log",
     localrule: True
     conda:
         CPU_ENV
@@ -49,9 +49,9 @@ rule allocate:
     input:
         unpack(allocate_inputs),
     output:
-        "results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/allocation.json",
+        f"{RUN}/i{{k}}/allocation.json",
     log:
-        "results/{exp}/logs/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/allocate.log",
+        f"{RUN_LOGS}/i{{k}}/allocate.log",
     localrule: True
     conda:
         CPU_ENV
@@ -68,24 +68,24 @@ rule allocate:
 rule generate:
     input:
         unpack(teacher_inputs),
-        allocation="results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/allocation.json",
+        allocation=f"{RUN}/i{{k}}/allocation.json",
         ledger=prev_ledger,
         student_tokenizer=MODELS.student_tokenizer,
         scale="results/{exp}/setup/difficulty_scale.json",
         index="results/{exp}/setup/eval_index.json",
         data=DATA_FILES,
     output:
-        batch="results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/batch.jsonl",
-        manifest="results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/manifest.json",
+        batch=f"{RUN}/i{{k}}/batch.jsonl",
+        manifest=f"{RUN}/i{{k}}/manifest.json",
     log:
-        "results/{exp}/logs/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/generate.log",
+        f"{RUN_LOGS}/i{{k}}/generate.log",
     benchmark:
-        "results/{exp}/benchmarks/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/generate.tsv"
+        f"{RUN_BENCHMARKS}/i{{k}}/generate.tsv"
     conda:
-        MODEL_ENV
-    threads: MODEL_RES["threads"]
+        env_of("generate")
+    threads: threads_of("generate")
     resources:
-        **resources_of("model"),
+        **resources_of("generate"),
     params:
         k=k_of,
         n_intervals=N_INTERVALS,
@@ -104,24 +104,22 @@ rule train:
         unpack(kd_inputs),
         base=MODELS.student,
         student=prev_student,
-        batch="results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/batch.jsonl",
-        manifest="results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/manifest.json",
+        batch=f"{RUN}/i{{k}}/batch.jsonl",
+        manifest=f"{RUN}/i{{k}}/manifest.json",
         ledger=prev_ledger,
         tokenizer=MODELS.student_tokenizer,
     output:
-        student=directory(
-            "results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/student"
-        ),
-        ledger="results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/ledger.json",
+        student=directory(f"{RUN}/i{{k}}/student"),
+        ledger=f"{RUN}/i{{k}}/ledger.json",
     log:
-        "results/{exp}/logs/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/train.log",
+        f"{RUN_LOGS}/i{{k}}/train.log",
     benchmark:
-        "results/{exp}/benchmarks/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/train.tsv"
+        f"{RUN_BENCHMARKS}/i{{k}}/train.tsv"
     conda:
-        MODEL_ENV
-    threads: MODEL_RES["threads"]
+        env_of("train")
+    threads: threads_of("train")
     resources:
-        **resources_of("model"),
+        **resources_of("train"),
     params:
         k=k_of,
         student=STUDENT,
@@ -133,23 +131,23 @@ rule train:
 rule probe:
     input:
         base=MODELS.student,
-        model="results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/student",
+        model=f"{RUN}/i{{k}}/student",
         suite="results/{exp}/setup/probes.json",
         tokenizer=MODELS.student_tokenizer,
     output:
-        "results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/profile.json",
+        f"{RUN}/i{{k}}/profile.json",
     log:
-        "results/{exp}/logs/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/probe.log",
+        f"{RUN_LOGS}/i{{k}}/probe.log",
     benchmark:
-        "results/{exp}/benchmarks/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/probe.tsv"
+        f"{RUN_BENCHMARKS}/i{{k}}/probe.tsv"
     conda:
-        MODEL_ENV
-    threads: MODEL_RES["threads"]
+        env_of("score")
+    threads: threads_of("score")
     resources:
-        **resources_of("model"),
+        **resources_of("score"),
     params:
         batch_size=config["probes"]["batch_size"],
-        chat_template=STUDENT["chat_template"],
+        settings=STUDENT_SETTINGS,
         dev=dev_params,
     script:
         "../scripts/probe.py"
@@ -158,16 +156,16 @@ rule probe:
 rule update_bandit:
     input:
         bandit=prev_bandit,
-        allocation="results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/allocation.json",
+        allocation=f"{RUN}/i{{k}}/allocation.json",
         prev_profile=prev_profile,
-        profile="results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/profile.json",
-        ledger="results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/ledger.json",
+        profile=f"{RUN}/i{{k}}/profile.json",
+        ledger=f"{RUN}/i{{k}}/ledger.json",
         r_tau="results/{exp}/setup/tasks/{task}/r_tau.json",
         initial="results/{exp}/setup/tasks/{task}/s0_eval.json",
     output:
-        "results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/bandit.json",
+        f"{RUN}/i{{k}}/bandit.json",
     log:
-        "results/{exp}/logs/runs/{task}/{method}/B{budget}/seed{seed}/i{k}/update_bandit.log",
+        f"{RUN_LOGS}/i{{k}}/update_bandit.log",
     localrule: True
     conda:
         CPU_ENV

@@ -32,10 +32,10 @@ rule probe_suite:
     benchmark:
         "results/{exp}/benchmarks/setup/probe_suite.tsv"
     conda:
-        MODEL_ENV
-    threads: MODEL_RES["threads"]
+        env_of("generate")
+    threads: threads_of("generate")
     resources:
-        **resources_of("model"),
+        **resources_of("generate"),
     params:
         teacher=TEACHER,
         capabilities=capability_data,
@@ -78,13 +78,13 @@ rule probe_s0:
     benchmark:
         "results/{exp}/benchmarks/setup/probe_s0.tsv"
     conda:
-        MODEL_ENV
-    threads: MODEL_RES["threads"]
+        env_of("score")
+    threads: threads_of("score")
     resources:
-        **resources_of("model"),
+        **resources_of("score"),
     params:
         batch_size=config["probes"]["batch_size"],
-        chat_template=STUDENT["chat_template"],
+        settings=STUDENT_SETTINGS,
         dev=None,
     script:
         "../scripts/probe.py"
@@ -105,7 +105,7 @@ if MODELS.teacher:
             "results/{exp}/benchmarks/setup/probe_teacher.tsv"
         params:
             batch_size=config["probes"]["batch_size"],
-            chat_template=TEACHER["chat_template"],
+            settings=TEACHER_SETTINGS,
             dev=None,
 
 
@@ -139,15 +139,15 @@ rule evaluate_s0:
     benchmark:
         "results/{exp}/benchmarks/setup/evaluate_s0_{task}.tsv"
     conda:
-        MODEL_ENV
-    threads: MODEL_RES["threads"]
+        env_of("score")
+    threads: threads_of("score")
     resources:
-        **resources_of("model"),
+        **resources_of("score"),
     params:
         card=task_card,
         capabilities=capability_data,
         evaluation=config["evaluation"],
-        chat_template=STUDENT["chat_template"],
+        settings=STUDENT_SETTINGS,
     script:
         "../scripts/evaluate_model.py"
 
@@ -172,10 +172,10 @@ rule profile_interventions:
     benchmark:
         "results/{exp}/benchmarks/setup/interventions/{task}/seed{seed}/shard{shard}.tsv"
     conda:
-        MODEL_ENV
-    threads: MODEL_RES["threads"]
+        env_of("train")
+    threads: threads_of("train")
     resources:
-        **resources_of("model"),
+        **resources_of("train"),
     params:
         card=task_card,
         seed=seed_of,

@@ -32,8 +32,8 @@ rule pretrain_teacher:
         "results/{exp}/benchmarks/setup/pretrain_teacher.tsv"
     priority: 2
     conda:
-        PRETRAIN_ENV
-    threads: PRETRAIN_RES["threads"]
+        env_of("pretrain")
+    threads: threads_of("pretrain")
     resources:
         **resources_of("pretrain"),
     params:
@@ -69,10 +69,10 @@ rule accuracy_report:
     benchmark:
         "results/{exp}/benchmarks/setup/accuracy_{model}.tsv"
     conda:
-        MODEL_ENV
-    threads: MODEL_RES["threads"]
+        env_of("score")
+    threads: threads_of("score")
     resources:
-        **resources_of("model"),
+        **resources_of("score"),
     params:
         report=config["world"]["report"],
         seed=config["world"]["seed"],
