@@ -84,10 +84,10 @@ def from_params(params: Mapping[str, Mapping[str, Any]]) -> dict[str, Capability
     return {c: CapabilitySource(c, **params[c]) for c in CAPABILITIES}
 
 
-def check_sources(sources: Mapping[str, CapabilitySource], probes: Mapping[str, Any]) -> None:
+def check_sources(sources: Mapping[str, CapabilitySource], n_probes: int, probe_seed: int) -> None:
     """Read every file once (bad lines are errors naming file:line) and draw each probe set."""
     for src in sources.values():
-        probe_items(src, int(probes["n_per_capability"]), int(probes["seed"]))
+        probe_items(src, n_probes, probe_seed)
         if src.eval:
             eval_items(src, 1, 0)
         for bench in src.benchmarks:
@@ -153,9 +153,10 @@ def eval_items(src: CapabilitySource, n: int, seed: int, *, whole: bool = False)
     return None
 
 
-def build_pools(sources: Mapping[str, CapabilitySource], probes: Mapping[str, Any], *, scale=None, cfg=None):
-    """``read.templates.CapabilityPools`` over every capability's pool; the probe lines of
-    prompt files are held out. ``scale``: a DifficultyScale or its path (None: fit on first use)."""
+def build_pools(sources: Mapping[str, CapabilitySource], *, n_probes: int, probe_seed: int, scale=None, cfg=None):
+    """``read.templates.CapabilityPools`` over every capability's pool; the ``n_probes`` probe
+    lines (drawn with ``probe_seed``) of prompt files are held out. ``scale``: a
+    DifficultyScale or its path (None: fit on first use)."""
     from read.templates import CapabilityPools, DifficultyScale, EmbeddedPool, JsonlPool, PromptFilePool
 
     if isinstance(scale, str) or hasattr(scale, "__fspath__"):
@@ -171,14 +172,14 @@ def build_pools(sources: Mapping[str, CapabilitySource], probes: Mapping[str, An
         templates = JsonlPool({c: s.path for c, s in by_kind["templates"].items()}, scale, cfg)
         pools.update(dict.fromkeys(by_kind["templates"], templates))
     if "jsonl" in by_kind:
-        n, seed = int(probes["n_per_capability"]), int(probes["seed"])
-        held = {c: probe_indices(len(_prompt_lines(s)), n, seed, c) for c, s in by_kind["jsonl"].items()}
+        held = {c: probe_indices(len(_prompt_lines(s)), n_probes, probe_seed, c) for c, s in by_kind["jsonl"].items()}
         prompts = PromptFilePool({c: s.path for c, s in by_kind["jsonl"].items()}, held, scale, cfg)
         pools.update(dict.fromkeys(by_kind["jsonl"], prompts))
     return CapabilityPools({c: pools[c] for c in CAPABILITIES if c in pools})
 
 
-def reference_items(sources: Mapping[str, CapabilitySource], probes: Mapping[str, Any], n: int, seed: int) -> dict:
+def reference_items(sources: Mapping[str, CapabilitySource], *, n_probes: int, probe_seed: int, n: int,
+                    seed: int) -> dict:
     """The reference sample Q_c of every capability's pool (what the difficulty scale is fitted on)."""
-    pools = build_pools(sources, probes)
+    pools = build_pools(sources, n_probes=n_probes, probe_seed=probe_seed)
     return {c: pools.pools[c].draw(c, n, rng_for(seed, "difficulty-reference", c)) for c in pools.capabilities()}

@@ -54,9 +54,9 @@ class Experiment:
             self.cfg["models"], world_setup=str(self.setup) if self.world else None)
         check_models(self.models)
         self.sources = resolve_sources(self.cfg["capabilities"], world=self.world)
-        check_sources(self.sources, self.cfg["probes"])
         self.generation = GenerationConfig.from_dict(self.cfg["generation"])
         self.probes = ProbesConfig.from_dict(self.cfg["probes"])
+        check_sources(self.sources, self.probes.n_per_capability, self.probes.seed)
         self.evaluation = EvaluationConfig.from_dict(self.cfg["evaluation"])
         self.profiling = ProfilingConfig.from_dict(self.cfg["profiling"])
 

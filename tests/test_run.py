@@ -91,3 +91,29 @@ def test_an_unknown_method_fails_before_any_training(tmp_path):
     with pytest.raises(ReadError, match="unknown"):
         run_chain(tmp_path, load_config(TINY), task="knowledge_call", method="bogus", budget=BUDGET, seed=0)
     assert not (tmp_path / "setup").exists()
+
+
+def test_the_same_chain_runs_on_external_checkpoints_without_world(tmp_path, tiny_example, monkeypatch):
+    """read.run reads the general path's sections too: a local hf teacher, a LoRA student,
+    JSONL and template pools, a JSONL task; nothing is pretrained."""
+    import shutil
+
+    import yaml
+
+    shutil.copytree(tiny_example, tmp_path / "example")
+    shutil.copytree(Path(__file__).parents[1] / "config", tmp_path / "config")
+    override = {"models": {"teacher": {"backend": "hf", "path": "example/teacher"},
+                           "student": {"batch_size": 8, "warmup_steps": 1}},
+                "generation": {"max_new_tokens": 12, "keep_unfinished": True},
+                "probes": {"n_per_capability": 2, "batch_size": 16},
+                "profiling": {"n_interventions": 2, "tokens": 300},
+                "evaluation": {"n_test": 8, "n_per_capability": 4, "n_dev": 8, "batch_size": 16},
+                "bandit": {"J": 2, "epochs": 2, "max_steps": 10}, "budget": {"n_intervals": 2}}
+    monkeypatch.chdir(tmp_path)  # the config's paths are relative to the working directory
+    cfg = load_config(tmp_path / "config/examples/local_hf.yaml", override)
+    final = run_chain(tmp_path / "out", cfg, task="arithmetic_words", method="read", budget=BUDGET, seed=0)
+    result = read_json(final)
+    assert result["task"] == "arithmetic_words" and result["n_test"] == 8
+    assert (tmp_path / "out/runs/arithmetic_words/read" / f"B{BUDGET}" / "seed0/i2/student/adapter_config.json").is_file()
+    assert not (tmp_path / "out/setup/teacher").exists()
+    assert yaml.safe_load((tmp_path / "config/examples/local_hf.yaml").read_text())["models"]["student"]["mode"] == "lora"

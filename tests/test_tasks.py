@@ -140,7 +140,7 @@ def test_a_prompt_files_probe_lines_are_held_out_of_its_pool(tmp_path):
     probes = probe_items(sources["code"], 5, seed=0)
     again = probe_items(sources["code"], 5, seed=0)  # (d is nan until scored, so compare prompts)
     assert len({p.prompt for p in probes}) == 5 and [p.prompt for p in probes] == [p.prompt for p in again]
-    pools = build_pools(sources, {"n_per_capability": 5, "seed": 0})
+    pools = build_pools(sources, n_probes=5, probe_seed=0)
     assert pools.ngram_leakage("code") and not pools.ngram_leakage("math")
     pool = {it.prompt for it in pools.pools["code"].items["code"]}
     assert len(pool) == 15 and pool.isdisjoint(p.prompt for p in probes)
@@ -177,7 +177,6 @@ def test_planted_dev_and_test_prompts_are_removed_from_generation_and_counted(tm
     clean = [f"How many legs do {n} spiders have?" for n in range(2, 14)]
     pool_file = jsonl(tmp_path / "math.jsonl", [{"prompt": p} for p in planted + clean])
     sources = {**resolve_sources({}, world=True), "math": CapabilitySource("math", "jsonl", str(pool_file))}
-    probes_cfg = {"n_per_capability": 1, "seed": 0}
     teacher = make_teacher(TeacherConfig(path=str(tiny_example / "teacher"), batch_size=8))
     items = {c: probe_items(sources[c], 1, 0) for c in sources}
     suite = tmp_path / "probes.json"
@@ -193,8 +192,25 @@ def test_planted_dev_and_test_prompts_are_removed_from_generation_and_counted(tm
     gen = GenerationConfig(signal="resp", max_new_tokens=4, temperature=0.0, top_k=0, keep_unfinished=True)
     w = np.zeros(8)
     w[3] = 1.0  # all on math
-    batch = teacher_rows(teacher, build_pools(sources, probes_cfg), tok, w, 400, gen, rng_for(0, "leak"), 0.5,
+    batch = teacher_rows(teacher, build_pools(sources, n_probes=1, probe_seed=0), tok, w, 400, gen, rng_for(0, "leak"), 0.5,
                          index=index)
     generated = {normalise_prompt(r["prompt"]) for r in batch.rows}
     assert generated and generated.isdisjoint(normalise_prompt(p) for p in planted)
     assert batch.dropped_leakage["eval_prompt"] + batch.dropped_leakage["eval_ngram"] > 0
+
+
+def test_prompt_file_pools_get_difficulty_levels_the_curriculum_and_the_share_cap(tmp_path):
+    """Difficulty (features + prompt length), the easy/medium/hard mix and the per-origin
+    share cap work on prompt files as on templates."""
+    from read.templates import CurriculumConfig, DifficultyScale, PromptFilePool
+
+    rows = [{"prompt": f"item {i} " + " ".join(["word"] * (i % 30)), "template": "big" if i < 150 else f"small{i % 3}",
+             "features": {"steps": i % 5}} for i in range(200)]
+    path = jsonl(tmp_path / "reasoning.jsonl", rows)
+    pool = PromptFilePool({"reasoning": path}, cfg=CurriculumConfig(template_cap=0.5, window=20))
+    scale = DifficultyScale.fit(pool.reference(200, 0))
+    pool = PromptFilePool({"reasoning": path}, scale=scale, cfg=CurriculumConfig(template_cap=0.5, window=20))
+    late = pool.sample("reasoning", 20, rng_for(0, "cap"), progress=1.0)
+    assert {it.difficulty for it in late} <= {"easy", "medium", "hard"}
+    assert sum(it.difficulty == "hard" for it in late) > sum(it.difficulty == "easy" for it in late)
+    assert sum(it.template == "big" for it in late) <= 10  # 75% of the lines, capped at half a window

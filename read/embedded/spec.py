@@ -13,12 +13,12 @@ list length and operations (code), call arguments (tool_use), key-value pairs
 (long_context), words and stacked constraints (steerability). Each item records its raw
 features, its tier as ``level`` (0, 1, 2) and ``nested`` (0 or 1); every feature is
 oriented so that larger means harder, so a min-max score over them ranks items sensibly.
-The tiers were sized for the embedded teacher as it was then (a 0.6M-parameter Llama
-trained for 6,500 steps, two to eight minutes on 2 CPU cores by machine; 13,000 steps
-since 2026-12-02), by one rule for every capability: easy and medium use what it learns in
-that time, hard adds what it barely learns (reversing or sorting lists, stacked
-constraints, carries, two-step chains, many pairs), at a tenth of the items. Measured per
-tier in README.md (teacher: easy ~0.8, medium ~0.5, hard ~0.15).
+The tiers are sized for the embedded teacher (a 0.6M-parameter Llama pretrained for a few
+thousand steps on 2 CPU cores) by one rule for every capability: easy and medium use what
+it learns in that time, hard adds what it barely learns (reversing or sorting lists,
+stacked constraints, carries, two-step chains, many pairs), at a tenth of the items. The
+per-tier accuracies behind this are in docs/measurements/ (teacher: easy ~0.8, medium
+~0.5, hard ~0.15).
 
 **Learning speed.** What a tiny model learns fast is the same in every capability:
 copying a span from the prompt, a fixed output format, and a small lookup table that is

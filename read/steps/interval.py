@@ -108,7 +108,7 @@ def generate_batch(allocation, ledger, scale, index, student_tokenizer, *, k: in
     w = to_vector(alloc["w"], f"{allocation}: w")
     cap = load_ledger(ledger).remaining(k, "gen")
     rng = rng_for(seed, "generate", k)
-    pools = build_pools(sources, probes.__dict__, scale=str(scale))
+    pools = build_pools(sources, n_probes=probes.n_per_capability, probe_seed=probes.seed, scale=str(scale))
     tok = load_tokenizer(student_tokenizer)
     with make_teacher(teacher) as t:
         batch = teacher_rows(t, pools, tok, w, cap, generation, rng, (k - 1) / n_intervals,

@@ -23,7 +23,8 @@ def difficulty_scale(out_path, *, sources: Mapping, probes: ProbesConfig, n: int
     from read.capability_data import reference_items
     from read.templates import DifficultyScale
 
-    DifficultyScale.fit(reference_items(sources, probes.__dict__, n, seed)).save(out_path)
+    DifficultyScale.fit(reference_items(sources, n_probes=probes.n_per_capability, probe_seed=probes.seed, n=n,
+                                        seed=seed)).save(out_path)
 
 
 def probe_suite(*, teacher, sources: Mapping, probes: ProbesConfig) -> dict:
@@ -138,7 +139,7 @@ def profile_interventions(student_dir, tokenizer_dir, suite, s0_profile, r_tau_f
     s0 = ll_profile(s0_profile)
     ctx = initial_context(r_tau(r_tau_file), s0).tolist()
     gen_tokens = int(round(profiling.tokens * gen_fraction))
-    pools = build_pools(sources, probes.__dict__, scale=str(scale))
+    pools = build_pools(sources, n_probes=probes.n_per_capability, probe_seed=probes.seed, scale=str(scale))
     leaks = LeakageIndex.load(index)
     cfg = with_threads(student, threads)
     tok = load_tokenizer(tokenizer_dir)

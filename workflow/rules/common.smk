@@ -58,7 +58,9 @@ def _providers():
         check_models(paths)
         cards = load_task_cards(config["task_cards"], TASKS)
         sources = resolve_sources(config["capabilities"], world=WORLD)
-        check_sources(sources, config["probes"])
+        check_sources(
+            sources, config["probes"]["n_per_capability"], config["probes"]["seed"]
+        )
         policies = {m: make_policy(m) for m in METHODS}
     except ReadError as err:
         sys.exit(str(err))
