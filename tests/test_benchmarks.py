@@ -111,23 +111,9 @@ PAIRS = [(a, b) for a in range(10) for b in range(10)]
 
 
 @pytest.fixture(scope="module")
-def adder(tmp_path_factory, one_torch_thread):
+def adder(make_adder, one_torch_thread):
     """A tiny Llama that has learnt one-digit additions in the raw format (answers right often)."""
-    from read import lm
-    from read.embedded.models import ModelSpec, build_model
-    from read.embedded.tokenizer import load_tokenizer, train_tokenizer
-    from read.prompting import render_prompt
-
-    root = tmp_path_factory.mktemp("adder")
-    texts = [render_prompt(f"What is {a} plus {b}?") + f" {a + b}" for a, b in PAIRS]
-    tok = load_tokenizer(train_tokenizer(texts, 300, root / "model"))
-    model = build_model(ModelSpec(layers=2, hidden=32, heads=2, max_position=64), len(tok), seed=0)
-    enc = lm.encode_pairs(tok, [render_prompt(f"What is {a} plus {b}?") for a, b in PAIRS],
-                          [f" {a + b}" for a, b in PAIRS], 64)
-    lm.train(model, enc, lm.TrainConfig(lr=1e-2, batch_size=32, max_steps=80, warmup_steps=5), seed=0,
-             pad_id=tok.pad_token_id, progress=False)
-    model.save_pretrained(root / "model")
-    return root / "model"
+    return make_adder(n=10, steps=80, max_position=64)
 
 
 def task_dir(tmp_path: Path) -> Path:

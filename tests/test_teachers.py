@@ -21,8 +21,7 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 pytest.importorskip("torch")
 
 from read import lm  # noqa: E402
-from read.embedded.models import ModelSpec, build_model  # noqa: E402
-from read.embedded.tokenizer import load_tokenizer, train_tokenizer  # noqa: E402
+from read.embedded.tokenizer import load_tokenizer  # noqa: E402
 from read.errors import ReadError  # noqa: E402
 from read.prompting import render_prompt  # noqa: E402
 from read.teachers import (  # noqa: E402
@@ -43,18 +42,9 @@ def one_thread(one_torch_thread):
 
 
 @pytest.fixture(scope="module")
-def ckpt(tmp_path_factory):
+def ckpt(make_adder):
     """A 2-layer Llama (hidden 32) trained for 40 steps on additions, so it answers and emits EOS."""
-    root = tmp_path_factory.mktemp("teacher")
-    texts = [render_prompt(f"What is {a} plus {b}?") + f" {a + b}" for a, b in PAIRS]
-    tok = load_tokenizer(train_tokenizer(texts + ["Explain. =>"], 300, root / "model"))
-    model = build_model(ModelSpec(layers=2, hidden=32, heads=2, max_position=128), len(tok), seed=0)
-    enc = lm.encode_pairs(tok, [render_prompt(f"What is {a} plus {b}?") for a, b in PAIRS],
-                          [f" {a + b}" for a, b in PAIRS], 64)
-    lm.train(model, enc, lm.TrainConfig(lr=1e-2, batch_size=32, max_steps=40, warmup_steps=5), seed=0,
-             pad_id=tok.pad_token_id, progress=False)
-    model.save_pretrained(root / "model")
-    return root / "model"
+    return make_adder(n=12, steps=40, extra_texts=("Explain. =>",))
 
 
 @pytest.fixture(scope="module")
