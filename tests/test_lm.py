@@ -326,3 +326,43 @@ def test_budget_cut_rows_are_unfinished_and_short(tok, segment):
     gens = lm.generate(model, tok, PROMPTS, max_new_tokens=6, max_total_tokens=10, batch_size=4, segment=segment)
     assert sum(g.n_tokens for g in gens) <= 10 and all(not g.finished for g in gens)
     assert gens[0].n_tokens == 6 and any(g.n_tokens < 6 for g in gens[1:])  # the first batch fits; the next is cut
+
+
+def _tiny_setup(root, seed: int = 0):
+    pairs = [(a, b) for a in range(6) for b in range(6)]
+    prompts = [f"Q: What is {a} plus {b}?\nA:" for a, b in pairs]
+    tok = load_tokenizer(train_tokenizer([p + f" {a + b}" for p, (a, b) in zip(prompts, pairs)], 300, root / "tok"))
+    model = build_model(ModelSpec(layers=1, hidden=32, heads=2, max_position=64), len(tok), seed=seed)
+    enc = lm.encode_pairs(tok, prompts, [f" {a + b}" for a, b in pairs], 64)
+    return model, enc, tok
+
+
+@pytest.mark.parametrize("settings", [{"grad_accum": 3}, {"gradient_checkpointing": True}])
+def test_accumulation_and_checkpointing_train_the_same_model(settings, tmp_path):
+    """Micro-batches weighted by their target tokens give the whole batch's gradient; recomputed
+    activations give the same gradient: the same losses and weights as one plain pass."""
+    import torch
+
+    model, enc, tok = _tiny_setup(tmp_path)
+    other = copy.deepcopy(model)
+    base = lm.TrainConfig(lr=1e-2, batch_size=12, max_steps=4, warmup_steps=1)
+    plain = lm.train(model, enc, base, seed=0, pad_id=tok.pad_token_id, progress=False)
+    variant = lm.train(other, enc, lm.TrainConfig(**{**base.__dict__, **settings}), seed=0, pad_id=tok.pad_token_id,
+                       progress=False)
+    assert plain.train_tokens == variant.train_tokens and plain.steps == variant.steps == 4
+    np.testing.assert_allclose(plain.losses, variant.losses, rtol=1e-5)
+    for (name, a), (_, b) in zip(model.state_dict().items(), other.state_dict().items()):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6, msg=name)
+
+
+def test_bf16_autocast_trains_close_to_float32(tmp_path):
+    model, enc, tok = _tiny_setup(tmp_path)
+    other = copy.deepcopy(model)
+    base = lm.TrainConfig(lr=1e-2, batch_size=12, max_steps=3, warmup_steps=1)
+    full = lm.train(model, enc, base, seed=0, pad_id=tok.pad_token_id, progress=False)
+    cast = lm.train(other, enc, lm.TrainConfig(**{**base.__dict__, "autocast": "bfloat16"}), seed=0,
+                    pad_id=tok.pad_token_id, progress=False)
+    assert cast.losses != full.losses  # it did run in bfloat16
+    np.testing.assert_allclose(cast.losses, full.losses, rtol=2e-2)
+    with pytest.raises(ReadError, match="autocast"):
+        lm.TrainConfig(max_steps=1, autocast="int8")

@@ -60,8 +60,10 @@ def test_the_paper_grid_plans_with_each_rule_classs_resources(tmp_path, tiny_exa
     runs = len(cfg["methods"]) * len(cfg["budgets"]) * len(cfg["seeds"])
     assert runs == 17 * 2 * 3 and int(stats["evaluate"]) == runs
     n = cfg["budget"]["n_intervals"]
-    for rule in ("allocate", "generate", "train", "probe"):
+    for rule in ("allocate", "generate", "probe"):
         assert int(stats[rule]) == runs * n, rule
+    # full checkpoints before the last interval would be temp(); the paper's LoRA adapters are all kept
+    assert int(stats["train"]) == runs * (n - 1) and int(stats["train_final"]) == runs
     assert "pretrain_teacher" not in stats and "tokenizer" not in stats  # no `world:`, nothing pretrained
     res = _resources_by_rule(r.stdout)
     for rule, kind in (("generate", "generate"), ("probe_suite", "generate"), ("train", "train"),

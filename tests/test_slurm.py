@@ -25,7 +25,7 @@ OVERRIDE = {"methods": ["read"], "budget": {"n_intervals": 1}, "tables": ["budge
             "resources": {c: {"gpu": 1} for c in ("pretrain", "generate", "train", "score")}}
 TARGETS = ["results/tiny/tables/budget_vs_score.csv", "results/tiny/setup/accuracy/teacher.json"]
 GPU_RULES = ("pretrain_teacher", "pretrain_student", "accuracy_report", "probe_suite", "probe_s0",
-             "profile_interventions", "generate", "train", "probe", "evaluate")
+             "profile_interventions", "generate", "train_final", "probe", "evaluate")
 LOCAL_RULES = ("tokenizer", "allocate", "init_bandit", "update_bandit", "artefact_with_plot")
 
 
@@ -78,3 +78,34 @@ def test_every_model_job_went_through_sbatch_and_gpu_rules_got_a_gpu(slurm_run):
     # cheap rules are localrules: they never reach SLURM
     for rule in LOCAL_RULES:
         assert not (workdir / f"logs/slurm/rule_{rule}").exists(), rule
+
+
+def test_the_teacher_server_runs_as_its_own_slurm_job(tmp_path, make_adder):
+    """tools/serve_teacher.sh submits the server (here read's own; vLLM on a GPU cluster),
+    the job writes its URL, and an openai teacher pointed at that file waits and generates."""
+    if not slurm_is_up():
+        pytest.skip("no SLURM node is up; run `tools/slurm_local.sh start` (as root) first")
+    import socket
+
+    from read.teachers import TeacherConfig, make_teacher
+
+    ckpt = make_adder(n=6, steps=10)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url_file = tmp_path / "teacher.url"
+    script = Path(__file__).resolve().parents[1] / "tools/serve_teacher.sh"
+    env = {**__import__("os").environ, "READ_SLURM_PARTITION": "debug"}
+    sub = subprocess.run([str(script), "--engine", "read", "--model", str(ckpt), "--url-file", str(url_file),
+                          "--name", "tiny", "--port", str(port), "--time", "10"],
+                         capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert sub.returncode == 0, sub.stderr
+    job_id = sub.stdout.strip().split(";")[0]
+    try:
+        teacher = make_teacher(TeacherConfig(backend="openai", served_model="tiny", base_url_file=str(url_file),
+                                             wait_s=180, tokenizer=str(ckpt)))
+        gens = teacher.generate(["What is 2 plus 3?", "What is 1 plus 1?"], max_new_tokens=4)
+        assert len(gens) == 2 and all(g.n_tokens >= 1 for g in gens)
+        assert job_record(job_id)["JobState"] == "RUNNING" and url_file.read_text().startswith("http://")
+    finally:
+        subprocess.run(["scancel", job_id], check=False)

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import types
 import urllib.error
 import urllib.request
@@ -322,3 +323,52 @@ def test_every_backend_generates_within_a_budget(hf, cap):
         if n.finished and c.finished:
             assert n.token_ids == c.token_ids
     assert len(native) >= len(chunked)  # stopping mid-batch fills the budget at least as far
+
+
+# --------------------------------------------------------------------------- waiting for a served teacher
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_the_client_waits_for_a_server_that_comes_up_later(tmp_path, ckpt, hf):
+    """A generation job may start before the teacher's server job: it waits for the URL file
+    and the health endpoint, then generates."""
+    port = _free_port()
+    url_file = tmp_path / "teacher.url"
+    t = make_teacher(TeacherConfig(backend="openai", served_model="tiny", base_url_file=str(url_file), wait_s=120,
+                                   batch_size=4))
+    proc = None
+
+    def start_late():
+        nonlocal proc
+        time.sleep(1.5)  # the server job starting after the client, as on a cluster
+        proc = subprocess.Popen([sys.executable, "-m", "read.teachers.serve", "--model", str(ckpt), "--port",
+                                 str(port), "--name", "tiny", "--threads", "1"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url_file.write_text(f"http://127.0.0.1:{port}/v1\n")
+
+    thread = threading.Thread(target=start_late)
+    thread.start()
+    try:
+        gens = t.generate(PROMPTS[:3], max_new_tokens=6)
+    finally:
+        thread.join()
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
+    assert [g.text for g in gens] == [g.text for g in hf.generate(PROMPTS[:3], max_new_tokens=6)]
+
+
+def test_a_server_that_never_comes_up_is_one_clear_error(tmp_path):
+    t = make_teacher(TeacherConfig(backend="openai", served_model="tiny", base_url=f"http://127.0.0.1:{_free_port()}/v1",
+                                   wait_s=1))
+    with pytest.raises(ReadError, match=r"/health: the teacher server did not become healthy within 1 s"):
+        t.generate(["q"], max_new_tokens=2)
+    missing = make_teacher(TeacherConfig(backend="openai", served_model="tiny", base_url_file=str(tmp_path / "none"),
+                                         wait_s=1))
+    with pytest.raises(ReadError, match="was not written within 1 s; start the server job"):
+        missing.generate(["q"], max_new_tokens=2)

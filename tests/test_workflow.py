@@ -69,7 +69,8 @@ def test_default_config_dry_run_plans_every_run_of_the_grid(tmp_path):
     stats = dict(line.split()[:2] for line in r.stdout.splitlines()
                  if len(line.split()) == 2 and line.split()[1].isdigit())
     assert int(stats["evaluate"]) == n_runs
-    assert int(stats["train"]) == n_runs * cfg["budget"]["n_intervals"]
+    n = cfg["budget"]["n_intervals"]
+    assert int(stats["train"]) == n_runs * (n - 1) and int(stats["train_final"]) == n_runs
     n_tables = len(cfg.get("tables", range(8)))  # default: all 8 artefacts of read.aggregate
     assert int(stats.get("artefact_with_plot", 0)) + int(stats.get("artefact_table", 0)) == n_tables
 

@@ -62,7 +62,8 @@ def test_full_run_writes_the_run_tree_tables_and_plots(tiny_run):
         for k in range(1, n + 1):
             for name in ("allocation.json", "batch.jsonl", "manifest.json", "ledger.json", "profile.json"):
                 assert (run / f"i{k}" / name).is_file(), (method, k, name)
-            assert (run / f"i{k}/student").is_dir()
+            # full fine-tuning keeps the last checkpoint only: the others are temp()
+            assert (run / f"i{k}/student").is_dir() == (k == n), (method, k)
             assert (run / f"i{k}/bandit.json").is_file() == (method == "read")
         ev = yaml.safe_load((run / "final/eval.json").read_text())
         assert ev["method"] == method and ev["tokens"]["generated"] + ev["tokens"]["trained"] <= ev["budget"]
@@ -110,7 +111,8 @@ def test_changing_reward_beta_reruns_only_the_read_chain_from_its_first_allocati
     assert model_jobs and all(out.startswith(read_run) for _, out in model_jobs), model_jobs
     rules = [rule for rule, _ in model_jobs]
     n = tiny_config()["budget"]["n_intervals"]
-    assert rules.count("init_bandit") == 1 and rules.count("allocate") == n and rules.count("train") == n
+    assert rules.count("init_bandit") == 1 and rules.count("allocate") == n
+    assert rules.count("train") + rules.count("train_final") == n
     assert not any("setup" in out for _, out in jobs if not out.endswith(".validity.json"))
     assert "Params have changed since last execution" in r.stdout
 

@@ -6,6 +6,7 @@ examples with the SFT or top-k KD loss of :mod:`read.lm.losses`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -33,6 +34,12 @@ class TrainConfig:
         max_steps / max_train_tokens must be set; the data is cycled (reshuffled each epoch).
     warmup_steps: linear warmup length. weight_decay, beta1, beta2: AdamW. grad_clip: max
         global grad norm (0 = off). max_len: longest sequence accepted by encode helpers.
+    grad_accum: micro-batches per optimizer step (each step's ``batch_size`` sequences are
+        split into this many forward/backward passes, so memory holds one micro-batch).
+    autocast: "bfloat16" or "float16" runs the forward pass under ``torch.autocast`` (bf16 on
+        CUDA for an 8B student); None keeps the weights' dtype.
+    gradient_checkpointing: recompute activations in the backward pass (HF
+        ``gradient_checkpointing_enable``): less memory, about a third more compute.
     """
 
     lr: float = 1e-3
@@ -46,9 +53,16 @@ class TrainConfig:
     beta2: float = 0.98
     grad_clip: float = 1.0
     max_len: int = 512
+    grad_accum: int = 1
+    autocast: str | None = None
+    gradient_checkpointing: bool = False
 
     def __post_init__(self):
         where = "TrainConfig"
+        if self.grad_accum < 1 or self.grad_accum > self.batch_size:
+            raise bad_input(f"{where}.grad_accum", f"must be in [1, batch_size], got {self.grad_accum!r}", "use e.g. 4")
+        if self.autocast not in (None, "bfloat16", "float16"):
+            raise bad_input(f"{where}.autocast", f"unknown dtype {self.autocast!r}", "choose bfloat16, float16 or null")
         if not self.lr > 0:
             raise bad_input(f"{where}.lr", f"must be > 0, got {self.lr!r}", "use e.g. 1e-3")
         if not 0 <= self.min_lr_ratio <= 1:
@@ -192,6 +206,10 @@ def train(
     params = [p for p in model.parameters() if p.requires_grad]
     opt = adamw(params, cfg)
     report = TrainReport(steps=0, train_tokens=0, response_tokens=0, sequences=0)
+    if cfg.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    cast = (torch.autocast(device_type=device.type, dtype=getattr(torch, cfg.autocast)) if cfg.autocast
+            else contextlib.nullcontext())
     t0 = time.perf_counter()
     model.train()
     for step, idx in enumerate(tqdm(plan, desc="train", disable=None if progress is None else not progress)):
@@ -199,16 +217,11 @@ def train(
         lr = get_lr(step, n_steps, cfg)
         for group in opt.param_groups:
             group["lr"] = lr
-        # 2) forward / loss
+        # 2) forward / loss / backward, per micro-batch
         batch = [examples[i] for i in idx]
-        t = {k: v.to(device) for k, v in collate(batch, pad_id).items()}
-        # logits only at target positions; the same loss as sft_loss / topk_kd_loss on full logits
-        logits = target_logits(model, t["input_ids"], t["attention_mask"], target_positions(t["labels"]))  # (N, V)
-        kd_targets = (t["topk_ids"], t["topk_logprobs"], t["kd_mask"]) if loss == "kd" else None
-        value = target_position_loss(logits, t["labels"], kd_targets, alpha=kd.alpha, temperature=kd.temperature)
-        # 3) backward, clip, step
         opt.zero_grad(set_to_none=True)
-        value.backward()
+        value = _accumulate(model, batch, cfg.grad_accum, pad_id, device, cast, loss, kd)
+        # 3) clip, step
         if cfg.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
         opt.step()
@@ -225,4 +238,30 @@ def train(
     report.wall_s = time.perf_counter() - t0
     log.info("train: done, final loss %.4f, %.1f s", report.final_loss, report.wall_s)
     return report
+
+
+def _accumulate(model, batch: Sequence[Encoded], grad_accum: int, pad_id: int, device, cast, loss: str, kd: KDConfig):
+    """Forward and backward over ``batch`` in ``grad_accum`` micro-batches; returns the step's loss.
+
+    Each micro-batch's loss (a mean over its target tokens) is weighted by its share of the
+    batch's target tokens, so the gradient is that of the whole batch's mean: exactly for
+    SFT, and for KD up to the EOS positions that have no teacher distribution. With one
+    micro-batch this is the plain step, operation for operation.
+    """
+    chunks = [list(batch[i::grad_accum]) for i in range(grad_accum)] if grad_accum > 1 else [list(batch)]
+    chunks = [c for c in chunks if c]
+    targets = sum(e.n_response_tokens for e in batch)
+    total = None
+    for chunk in chunks:
+        t = {k: v.to(device) for k, v in collate(chunk, pad_id).items()}
+        with cast:
+            # logits only at target positions; the same loss as sft_loss / topk_kd_loss on full logits
+            logits = target_logits(model, t["input_ids"], t["attention_mask"], target_positions(t["labels"]))  # (N, V)
+            kd_targets = (t["topk_ids"], t["topk_logprobs"], t["kd_mask"]) if loss == "kd" else None
+            value = target_position_loss(logits, t["labels"], kd_targets, alpha=kd.alpha, temperature=kd.temperature)
+        if len(chunks) > 1:
+            value = value * (sum(e.n_response_tokens for e in chunk) / targets)
+        value.backward()
+        total = value.detach() if total is None else total + value.detach()
+    return total
 

@@ -47,6 +47,11 @@ class StudentConfig:
     threads: torch CPU threads during training (None = leave torch's default).
     chat_template: "auto" trains on prompts rendered through the student tokenizer's chat
         template when it has one (loss on the assistant turn only); "none" keeps the raw format.
+    grad_accum, autocast, gradient_checkpointing: as ``read.lm.TrainConfig``; what an 8B
+        student on one GPU needs (e.g. dtype bfloat16 or autocast bfloat16, grad_accum 4,
+        gradient_checkpointing true).
+    keep_checkpoints: "last" (full fine-tuning keeps only each run's last checkpoint; the
+        workflow marks the others temp) or "all".
     """
 
     path: str | None = None
@@ -71,9 +76,15 @@ class StudentConfig:
     device: str = "cpu"
     threads: int | None = None
     chat_template: str = "auto"
+    grad_accum: int = 1
+    autocast: str | None = None
+    gradient_checkpointing: bool = False
+    keep_checkpoints: str = "last"
 
     def __post_init__(self):
         w = "models.student"
+        if self.keep_checkpoints not in ("last", "all"):
+            raise bad_input(f"{w}.keep_checkpoints", f"unknown value {self.keep_checkpoints!r}", "choose 'last' or 'all'")
         if self.chat_template not in CHAT_TEMPLATE_MODES:
             raise bad_input(f"{w}.chat_template", f"unknown value {self.chat_template!r}",
                             f"choose from {list(CHAT_TEMPLATE_MODES)}")
@@ -107,7 +118,8 @@ class StudentConfig:
         return TrainConfig(lr=self.lr, min_lr_ratio=self.min_lr_ratio, batch_size=self.batch_size,
                            max_steps=self.max_steps, max_train_tokens=max_train_tokens,
                            warmup_steps=self.warmup_steps, weight_decay=self.weight_decay,
-                           grad_clip=self.grad_clip, max_len=self.max_len)
+                           grad_clip=self.grad_clip, max_len=self.max_len, grad_accum=self.grad_accum,
+                           autocast=self.autocast, gradient_checkpointing=self.gradient_checkpointing)
 
     def kd_config(self):
         from read.lm import KDConfig

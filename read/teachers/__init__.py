@@ -58,6 +58,10 @@ class TeacherConfig:
         environment variable holding the API key (never the key itself; unset = no key).
     timeout_s, max_retries, backoff_s: per-request timeout; retries on connection errors,
         HTTP 429 and 5xx with exponential backoff (backoff_s · 2^attempt).
+    wait_s: seconds the openai client waits for the server before its first request (its
+        health endpoint, and ``base_url_file`` when set); 0 = no wait.
+    base_url_file: a file the server job writes its ``http://host:port/v1`` root into
+        (tools/serve_teacher.sh); read instead of ``base_url`` when set.
     concurrency: parallel HTTP requests (openai). token_ids: "auto" asks the server for ids
         (vLLM ``return_token_ids`` / ``return_tokens_as_token_ids``) and falls back to the
         local tokenizer; "retokenize" never sends those vendor fields.
@@ -82,6 +86,8 @@ class TeacherConfig:
     backoff_s: float = 1.0
     concurrency: int = 4
     token_ids: str = "auto"
+    wait_s: float = 0.0
+    base_url_file: str | None = None
 
     def __post_init__(self):
         w = "models.teacher"
@@ -98,8 +104,8 @@ class TeacherConfig:
             raise bad_input(w, "batch_size, tensor_parallel_size and concurrency must be >= 1", "fix them")
         if not 0 < self.gpu_memory_utilization <= 1 or not 0 < self.top_p <= 1:
             raise bad_input(w, "gpu_memory_utilization and top_p must be in (0, 1]", "fix them")
-        if self.timeout_s <= 0 or self.max_retries < 0 or self.backoff_s < 0:
-            raise bad_input(w, "need timeout_s > 0, max_retries >= 0, backoff_s >= 0", "fix them")
+        if self.timeout_s <= 0 or self.max_retries < 0 or self.backoff_s < 0 or self.wait_s < 0:
+            raise bad_input(w, "need timeout_s > 0, max_retries >= 0, backoff_s >= 0, wait_s >= 0", "fix them")
         if self.token_ids not in ("auto", "retokenize"):
             raise bad_input(f"{w}.token_ids", f"unknown value {self.token_ids!r}", "choose 'auto' or 'retokenize'")
 

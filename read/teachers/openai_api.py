@@ -34,6 +34,7 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from read.errors import bad_input
 from read.teachers import Teacher, TeacherConfig
@@ -41,6 +42,14 @@ from read.teachers import Teacher, TeacherConfig
 log = logging.getLogger(__name__)
 
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+
+
+def _healthy(url: str, timeout_s: float) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as resp:
+            return resp.status == 200
+    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError):
+        return False
 
 
 def _parse_id(token: str) -> int | None:
@@ -59,7 +68,7 @@ class OpenAITeacher(Teacher):
         self.cfg = cfg
         self._tokenizer = tokenizer
         self._format = None
-        self.url = cfg.base_url.rstrip("/") + "/completions"
+        self._root: str | None = None
         key = os.environ.get(cfg.api_key_env) if cfg.api_key_env else None
         self.headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {key}"} if key else {})}
 
@@ -84,6 +93,44 @@ class OpenAITeacher(Teacher):
             have = self._tokenizer is not None or self.cfg.tokenizer_dir is not None
             self._format = PromptFormat.for_tokenizer(self.tokenizer, self.cfg.chat_template) if have else RAW
         return self._format
+
+    # ------------------------------------------------------------------ the server
+
+    @property
+    def url(self) -> str:
+        """The completions endpoint; the first use waits for the server (:meth:`wait_for_server`)."""
+        if self._root is None:
+            self._root = self.wait_for_server()
+        return self._root + "/completions"
+
+    def wait_for_server(self) -> str:
+        """The server's ``.../v1`` root, once it answers its health endpoint.
+
+        ``cfg.base_url_file`` (written by a server job, see tools/serve_teacher.sh) names the
+        root when set, else ``cfg.base_url``. With ``cfg.wait_s`` > 0 this polls the file and
+        then ``GET <host>/health`` (vLLM's and read.teachers.serve's) until both are there,
+        and fails with one line after ``wait_s`` seconds; with 0 it does not wait.
+        """
+        deadline = time.monotonic() + self.cfg.wait_s
+        root = self.cfg.base_url
+        if self.cfg.base_url_file:
+            path = Path(self.cfg.base_url_file)
+            while not (path.is_file() and path.read_text().strip()):
+                if time.monotonic() >= deadline:
+                    raise bad_input("models.teacher.base_url_file", f"{path} was not written within {self.cfg.wait_s:g} s",
+                                    "start the server job (tools/serve_teacher.sh) or raise models.teacher.wait_s")
+                time.sleep(1.0)
+            root = path.read_text().strip()
+        root = root.rstrip("/")
+        if self.cfg.wait_s > 0:
+            health = root.removesuffix("/v1") + "/health"
+            while not _healthy(health, min(10.0, self.cfg.timeout_s)):
+                if time.monotonic() >= deadline:
+                    raise bad_input(health, f"the teacher server did not become healthy within {self.cfg.wait_s:g} s",
+                                    "check its job log (tools/serve_teacher.sh) or raise models.teacher.wait_s")
+                time.sleep(1.0)
+            log.info("teacher server healthy at %s", root)
+        return root
 
     # ------------------------------------------------------------------ HTTP
 

@@ -370,6 +370,15 @@ def last_interval(wildcards, name):
     return f"{run_dir(wildcards)}/i{N_INTERVALS}/{name}"
 
 
+def interval_checkpoint(path):
+    """A student checkpoint before the last interval: temp() for full fine-tuning with
+    `models.student.keep_checkpoints: last` (an 8B model is 16 GB an interval); LoRA
+    adapters are small and always kept."""
+    if STUDENT["mode"] == "full" and STUDENT["keep_checkpoints"] == "last":
+        return temp(directory(path))
+    return directory(path)
+
+
 def kd_inputs(wildcards):
     """Logit KD checks the teacher's tokenizer against the student's; other losses read none."""
     if STUDENT["loss"] == "kd" and MODELS.teacher_tokenizer:

@@ -109,7 +109,7 @@ rule train:
         ledger=prev_ledger,
         tokenizer=MODELS.student_tokenizer,
     output:
-        student=directory(f"{RUN}/i{{k}}/student"),
+        student=interval_checkpoint(f"{RUN}/i{{k}}/student"),
         ledger=f"{RUN}/i{{k}}/ledger.json",
     log:
         f"{RUN_LOGS}/i{{k}}/train.log",
@@ -126,6 +126,18 @@ rule train:
         seed=seed_of,
     script:
         "../scripts/train.py"
+
+
+# The last interval's student is the run's result: always kept (train may mark the others temp).
+use rule train as train_final with:
+    output:
+        student=directory(f"{RUN}/i{{k}}/student"),
+        ledger=f"{RUN}/i{{k}}/ledger.json",
+    wildcard_constraints:
+        k=str(N_INTERVALS),
+
+
+ruleorder: train_final > train
 
 
 rule probe:
