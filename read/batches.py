@@ -95,3 +95,22 @@ def _ngram_leakage(pools, capability: str) -> bool:
     if callable(check):
         return bool(check(capability))
     return bool(check)
+
+
+def write_batch(path, rows, manifest: dict) -> dict:
+    """Write ``batch.jsonl`` and, for rows with teacher top-k, its binary sidecar
+    (:mod:`read.topk_store`); returns the manifest with the sidecar's size and bytes per token."""
+    from read import topk_store
+    from read.io import write_jsonl
+
+    plain, arrays = topk_store.split(rows)
+    out = dict(manifest)
+    if arrays is None and manifest.get("signal") == "logit":  # the rule declares the sidecar: always write it
+        arrays = topk_store.empty(len(plain))
+    if arrays is not None:
+        size = topk_store.save(topk_store.sidecar_path(path), arrays)
+        tokens = int(arrays["offsets"][-1])
+        out["topk_sidecar"] = {"bytes": size, "tokens": tokens, "k": int(arrays["ids"].shape[1]) if tokens else 0,
+                               "bytes_per_token": round(size / max(tokens, 1), 2)}
+    write_jsonl(path, plain)
+    return out

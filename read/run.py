@@ -122,6 +122,7 @@ def build_setup(exp: Experiment, task: str, seed: int) -> dict[str, Path]:
 
 def run_chain(out: str | Path, cfg: Mapping[str, Any], *, task: str, method: str, budget: int, seed: int) -> Path:
     """Setup (if missing), then every interval of one run, then ``final/eval.json``; returns it."""
+    from read.batches import write_batch
     from read.policies import make_policy, method_config
     from read.steps import interval as steps
     from read.steps.common import ModelSettings
@@ -155,8 +156,7 @@ def run_chain(out: str | Path, cfg: Mapping[str, Any], *, task: str, method: str
                 allocation, ledger, s["scale"], s["index"], m.student_tokenizer, k=k, n_intervals=n,
                 generation=exp.generation, teacher=exp.teacher, chat_template=exp.student.chat_template,
                 sources=exp.sources, probes=exp.probes, seed=seed)
-            write_json(d / "manifest.json", manifest)
-            write_jsonl(d / "batch.jsonl", rows)
+            write_json(d / "manifest.json", write_batch(d / "batch.jsonl", rows, manifest))
         if not (d / "student").exists():
             kd = exp.student.loss == "kd"
             write_json(d / "ledger.json", steps.train_interval(

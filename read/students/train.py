@@ -227,12 +227,19 @@ def _check_row(row: Mapping[str, Any], where: str, kd: bool) -> None:
 
 
 def load_rows(batch: str | os.PathLike | Sequence[Mapping[str, Any]]) -> list[tuple[str, dict]]:
-    """Batch rows with where-labels: ``file:line`` for a JSONL path, ``rows[i]`` for a list."""
+    """Batch rows with where-labels: ``file:line`` for a JSONL path, ``rows[i]`` for a list.
+
+    A JSONL batch's teacher top-k comes from its binary sidecar when one lies beside it
+    (:mod:`read.topk_store`)."""
+    from read import topk_store
+
     if isinstance(batch, (str, os.PathLike)):
         path = Path(batch)
         rows = read_jsonl(path)
         lines = [i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if line.strip()]
-        return [(f"{path}:{n}", r) for n, r in zip(lines, rows)]
+        out = [(f"{path}:{n}", r) for n, r in zip(lines, rows)]
+        sidecar = topk_store.sidecar_path(path)
+        return topk_store.attach(out, sidecar) if sidecar.is_file() else out
     return [(f"rows[{i}]", dict(r)) for i, r in enumerate(batch)]
 
 

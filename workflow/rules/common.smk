@@ -379,11 +379,22 @@ def interval_checkpoint(path):
     return directory(path)
 
 
-def kd_inputs(wildcards):
-    """Logit KD checks the teacher's tokenizer against the student's; other losses read none."""
-    if STUDENT["loss"] == "kd" and MODELS.teacher_tokenizer:
-        return {"teacher_tokenizer": MODELS.teacher_tokenizer}
+def topk_sidecar():
+    """Signal logit: the batch's teacher top-k, beside it in binary (read.topk_store)."""
+    if config["generation"]["signal"] == "logit":
+        return {"topk": f"{RUN}/i{{k}}/batch.topk.npz"}
     return {}
+
+
+def kd_inputs(wildcards):
+    """Logit KD reads the batch's top-k sidecar and checks the teacher's tokenizer against
+    the student's; other losses read neither."""
+    inputs = {}
+    if config["generation"]["signal"] == "logit":
+        inputs["topk"] = f"{run_dir(wildcards)}/i{wildcards.k}/batch.topk.npz"
+    if STUDENT["loss"] == "kd" and MODELS.teacher_tokenizer:
+        inputs["teacher_tokenizer"] = MODELS.teacher_tokenizer
+    return inputs
 
 
 def final_inputs(wildcards):

@@ -75,6 +75,7 @@ rule generate:
         index="results/{exp}/setup/eval_index.json",
         data=DATA_FILES,
     output:
+        **topk_sidecar(),
         batch=f"{RUN}/i{{k}}/batch.jsonl",
         manifest=f"{RUN}/i{{k}}/manifest.json",
     log:
