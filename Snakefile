@@ -28,6 +28,13 @@ if WORLD:
 
 
 include: "workflow/rules/setup.smk"
+
+
+if USES_IDENTIFIER:
+
+    include: "workflow/rules/identifier.smk"
+
+
 include: "workflow/rules/interval.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/aggregate.smk"

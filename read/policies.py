@@ -6,6 +6,8 @@ Baselines and ablations walk the same interval chain as ReAD; only the policy di
 name               allocation w_k                                               bandit use
 =================  ===========================================================  ==========
 ``read``           UCB argmax μ + κσ over A(τ), every interval                  fit+refit
+``read_learned``   ``read`` on the learned identifier's r_τ (the workflow         fit+refit
+                   gives it ``r_tau_learned.json``), to compare with the card's
 ``greedy``         same with κ = 0 (ensemble mean only), every interval         fit+refit
 ``no_identifier``  ``read`` with r_τ replaced by uniform (context, A, reward)   fit+refit
 ``no_spillover``   ``read`` with β = 0 in its reward (see ``reward_config``)    fit+refit
@@ -332,6 +334,7 @@ def _kept(name: str, state: PolicyState, ctx: np.ndarray) -> Decision:
 
 POLICIES: dict[str, type[Policy]] = {
     "read": ReadUCB,
+    "read_learned": ReadUCB,
     "greedy": ReadUCB,
     "no_identifier": NoIdentifier,
     "no_adaptation": FirstChoiceKept,

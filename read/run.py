@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from read.capabilities import to_mapping
 from read.config import EvaluationConfig, GenerationConfig, ProbesConfig, ProfilingConfig, load_config
 from read.io import read_json, write_json, write_jsonl
 
@@ -87,7 +86,6 @@ def build_setup(exp: Experiment, task: str, seed: int) -> dict[str, Path]:
     """Probe suite, s_0, r_tau, the eval index, S0's task scores and the profiling
     interventions of ``task`` and ``seed``: what every run of that task and seed reads."""
     from read.budget import BudgetConfig
-    from read.requirements import requirement_from_card
     from read.steps import setup as steps
     from read.steps.common import ModelSettings
 
@@ -103,8 +101,8 @@ def build_setup(exp: Experiment, task: str, seed: int) -> dict[str, Path]:
     paths["s0_profile"] = _step(setup / "s0_profile.json", lambda: steps.probe(
         m.student, None, paths["suite"], m.student_tokenizer, batch_size=exp.probes.batch_size,
         settings=ModelSettings.of(exp.student)))
-    paths["r_tau"] = _step(setup / "tasks" / task / "r_tau.json", lambda: {
-        "task": task, "r": to_mapping(requirement_from_card(card.requirement, f"task {task}"))})
+    paths["r_tau"] = _step(setup / "tasks" / task / "r_tau.json", lambda: steps.requirement(
+        task, card.requirement_source, card.requirement, f"task {task}.requirement"))
     paths["s0_eval"] = _step(setup / "tasks" / task / "s0_eval.json", lambda: steps.evaluate_model(
         m.student, m.student_tokenizer, paths["suite"], card=card, sources=exp.sources, evaluation=exp.evaluation,
         settings=ModelSettings.of(exp.student)))

@@ -10,6 +10,10 @@ scorer (:mod:`read.scorers`). Sources:
 - ``embedded``: one of the embedded world's composite tasks (:mod:`read.embedded.tasks`),
   whose splits are the world's own.
 
+``requirement_source``: where r_tau comes from: ``card`` (the ``requirement`` weights),
+``learned`` (the identifier g_φ, :mod:`read.identifier`: the one at ``identifier``, else the
+workflow's own) or ``uniform``.
+
 ``lm_eval: {task, metric?}`` (with ``jsonl``): the reported task score comes from that
 lm-evaluation-harness task instead of the scorer; the JSONL splits (the same items, with
 gold answers) still give the dev utility and the gold log-likelihood.
@@ -36,6 +40,7 @@ from read.rng import rng_for
 from read.scorers import Scorer, make_scorer
 
 SOURCES = ("embedded", "jsonl")
+REQUIREMENT_SOURCES = ("card", "learned", "uniform")
 EVAL_SPLITS = ("dev", "test")
 
 
@@ -99,6 +104,8 @@ class TaskCard:
     outer: str | None = None
     inner: str | None = None
     lm_eval: dict | None = None
+    requirement_source: str = "card"
+    identifier: str | None = None
 
     @classmethod
     def from_mapping(cls, name: str, card: Mapping[str, Any], where: str) -> TaskCard:
@@ -112,7 +119,11 @@ class TaskCard:
                   eval_options=dict(card.get("eval_options") or {}), splits=dict(card.get("splits") or {}),
                   exemplars=tuple(dict(e) for e in card.get("exemplars") or ()),
                   formats=tuple(card.get("formats") or ()), outer=card.get("outer"), inner=card.get("inner"),
-                  lm_eval=dict(card["lm_eval"]) if card.get("lm_eval") else None)
+                  lm_eval=dict(card["lm_eval"]) if card.get("lm_eval") else None,
+                  requirement_source=card.get("requirement_source", "card"), identifier=card.get("identifier"))
+        if out.requirement_source not in REQUIREMENT_SOURCES:
+            raise bad_input(f"{where}.requirement_source", f"unknown source {out.requirement_source!r}",
+                            f"choose from {list(REQUIREMENT_SOURCES)}")
         out.scorer(where)
         if source == "embedded":
             from read.embedded.tasks import check_task
@@ -137,7 +148,8 @@ class TaskCard:
         return {"description": self.description, "source": self.source, "requirement": dict(self.requirement),
                 "eval": self.eval, "eval_options": dict(self.eval_options), "splits": dict(self.splits),
                 "exemplars": [dict(e) for e in self.exemplars], "formats": list(self.formats),
-                "outer": self.outer, "inner": self.inner, "lm_eval": self.lm_eval}
+                "outer": self.outer, "inner": self.inner, "lm_eval": self.lm_eval,
+                "requirement_source": self.requirement_source, "identifier": self.identifier}
 
     def files(self) -> list[str]:
         """The local files this card reads (dev and test for ``jsonl``)."""

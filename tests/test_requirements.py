@@ -3,7 +3,7 @@ import pytest
 
 from read.capabilities import INDEX, K
 from read.errors import ReadError
-from read.requirements import RequirementIdentifier, requirement_from_card, uniform_requirement
+from read.requirements import requirement_from_card, uniform_requirement
 
 
 def test_requirement_from_card_is_normalised_in_capability_order():
@@ -30,17 +30,3 @@ def test_bad_card_requirements_name_the_card(req, msg):
 def test_uniform_requirement_is_on_the_simplex():
     r = uniform_requirement()
     assert r.shape == (K,) and np.allclose(r, 1 / K) and r.sum() == pytest.approx(1.0)
-
-
-def test_identifier_is_an_interface_only():
-    class Fixed:
-        def predict(self, card_text: str) -> np.ndarray:
-            return uniform_requirement()
-
-    assert isinstance(Fixed(), RequirementIdentifier)
-
-    class Unfinished(RequirementIdentifier):
-        pass
-
-    with pytest.raises(NotImplementedError, match="requirement_from_card"):
-        Unfinished().predict("Task: add two numbers")

@@ -72,6 +72,8 @@ TASKS: dict[str, TaskCard] = {
               "(JSON, quotes, brackets, repetition).", "steerability", "long_context"),
         _card("knowledge_call", "A tool call one of whose arguments (a city, a person, a count) must first "
               "be recalled from world knowledge.", "tool_use", "general_knowledge"),
+        _card("lookup_compare", "A comparison (who is taller, faster, older) one of whose numbers must first be "
+              "looked up in a list of pairs.", "reasoning", "long_context"),
     )
 }
 

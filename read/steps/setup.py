@@ -11,11 +11,27 @@ import numpy as np
 
 from read.capabilities import CAPABILITIES, K, to_mapping
 from read.config import EvaluationConfig, GenerationConfig, ProbesConfig, ProfilingConfig
+from read.errors import bad_input
 from read.io import read_json, read_jsonl
 from read.rng import rng_for
 from read.steps.common import LoadedModel, ModelSettings, ll_profile, load_model, r_tau, with_threads
 
 log = logging.getLogger(__name__)
+
+
+def requirement(task: str, source: str, weights, where: str, *, identifier=None, embeddings=None) -> dict:
+    """``r_tau.json``: ``{"task", "r", "source"}`` from the card's weights, the learned
+    identifier (``identifier`` directory and the card ``embeddings``), or uniform."""
+    from read.requirements import requirement_from_card, uniform_requirement
+
+    if source == "learned":
+        if identifier is None or embeddings is None:
+            raise bad_input(where, "requirement_source learned needs a trained identifier", "run it from the workflow")
+        from read.steps.identifier import learned_requirement
+
+        return learned_requirement(identifier, embeddings, task=task)
+    r = uniform_requirement() if source == "uniform" else requirement_from_card(weights, where)
+    return {"task": task, "r": to_mapping(r), "source": source}
 
 
 def difficulty_scale(out_path, *, sources: Mapping, probes: ProbesConfig, n: int = 256, seed: int = 0) -> None:

@@ -34,6 +34,9 @@ validate(config, schema="../schemas/config.schema.yaml")
 
 EXP = config["experiment"]
 TASKS = list(config["tasks"])
+# the learned requirement identifier trains on these tasks' interventions (identifier.smk)
+IDENTIFIER_TASKS = list(config["identifier"]["tasks"]) or TASKS
+ALL_TASKS = TASKS + [t for t in IDENTIFIER_TASKS if t not in TASKS]
 METHODS = list(config["methods"])
 BUDGETS = [int(b) for b in config["budgets"]]
 SEEDS = [int(s) for s in config["seeds"]]
@@ -56,7 +59,7 @@ def _providers():
         )
         teacher, student = teacher.to_dict(), student.to_dict()
         check_models(paths)
-        cards = load_task_cards(config["task_cards"], TASKS)
+        cards = load_task_cards(config["task_cards"], ALL_TASKS)
         sources = resolve_sources(config["capabilities"], world=WORLD)
         check_sources(
             sources, config["probes"]["n_per_capability"], config["probes"]["seed"]
@@ -68,6 +71,11 @@ def _providers():
 
 
 TEACHER, STUDENT, MODELS, TASK_CARDS, SOURCES, POLICIES = _providers()
+USES_IDENTIFIER = (
+    "read_learned" in METHODS
+    or config["identifier"]["leave_one_out"]
+    or any(TASK_CARDS[t].requirement_source == "learned" for t in TASKS)
+)
 # how scoring jobs load each model: prompt format, device, dtype (read.steps.common.ModelSettings)
 TEACHER_SETTINGS = ModelSettings.of(TEACHER).to_dict()
 STUDENT_SETTINGS = ModelSettings.of(STUDENT).to_dict()
@@ -130,7 +138,7 @@ def _alternatives(values):
 
 wildcard_constraints:
     exp=re.escape(EXP),
-    task=_alternatives(TASKS),
+    task=_alternatives(ALL_TASKS),
     method=_alternatives(METHODS),
     budget=r"\d+",
     seed=r"\d+",
@@ -190,6 +198,8 @@ def setup_targets():
     ]
     if MODELS.teacher:
         targets.append(setup_path("teacher_profile.json"))
+    if USES_IDENTIFIER:
+        targets += identifier_targets()
     for task in TASKS:
         targets.append(setup_path(f"tasks/{task}/r_tau.json"))
         targets.append(setup_path(f"tasks/{task}/s0_eval.json"))
@@ -289,6 +299,89 @@ def task_requirement(wildcards):
     return TASK_CARDS[wildcards.task].requirement
 
 
+def requirement_source(wildcards):
+    return TASK_CARDS[wildcards.task].requirement_source
+
+
+def r_tau_inputs(wildcards):
+    """A learned requirement reads the identifier (the card's, or the workflow's own) and the embeddings."""
+    card = TASK_CARDS[wildcards.task]
+    if card.requirement_source != "learned":
+        return {}
+    return {
+        "identifier": card.identifier or identifier_for(wildcards.task),
+        "embeddings": setup_path("identifier/cards.json"),
+    }
+
+
+# ---- the learned requirement identifier (identifier.smk) ---------------------------
+
+
+def identifier_targets():
+    targets = [setup_path(f"tasks/{t}/r_tau_learned.json") for t in TASKS]
+    if config["identifier"]["leave_one_out"]:
+        targets += [setup_path(f"identifier/report.{ext}") for ext in ("json", "md")]
+    return targets
+
+
+def identifier_for(task):
+    """The g_phi that predicts ``task``: one trained without it (leave_one_out), else on all."""
+    if config["identifier"]["leave_one_out"]:
+        return setup_path(f"identifier/without_{task}")
+    return setup_path("identifier/all")
+
+
+def identifier_training_tasks(variant):
+    """``all`` trains on every identifier task, ``without_<task>`` on the others."""
+    held_out = variant.removeprefix("without_") if variant != "all" else None
+    return [t for t in IDENTIFIER_TASKS if t != held_out]
+
+
+def identifier_interventions(wildcards):
+    return {
+        t: [setup_path(f"interventions/{t}/seed{s}.jsonl") for s in SEEDS]
+        for t in identifier_training_tasks(wildcards.variant)
+    }
+
+
+def identifier_tasks_of(wildcards):
+    return identifier_training_tasks(wildcards.variant)
+
+
+def encoder_inputs(wildcards):
+    """The frozen card encoder: `identifier.encoder`, else (world) the embedded teacher."""
+    ident = config["identifier"]
+    if ident["encoder"]:
+        return {
+            "encoder": ident["encoder"],
+            "tokenizer": ident["tokenizer"] or ident["encoder"],
+        }
+    if WORLD:
+        return {"encoder": setup_path("teacher"), "tokenizer": setup_path("tokenizer")}
+    sys.exit(
+        "config identifier.encoder: the learned identifier needs a text encoder; set it to a local HF model directory"
+    )
+
+
+def identifier_cards(wildcards):
+    return {t: TASK_CARDS[t].to_dict() for t in ALL_TASKS}
+
+
+def learned_requirement_inputs(wildcards):
+    return {
+        "identifier": identifier_for(wildcards.task),
+        "embeddings": setup_path("identifier/cards.json"),
+    }
+
+
+def identifier_report_inputs(wildcards):
+    return {t: setup_path(f"tasks/{t}/r_tau_learned.json") for t in IDENTIFIER_TASKS}
+
+
+def identifier_truth(wildcards):
+    return {t: TASK_CARDS[t].requirement for t in IDENTIFIER_TASKS}
+
+
 def task_card_where(wildcards):
     return f"{config['task_cards']}: tasks.{wildcards.task}.requirement"
 
@@ -306,7 +399,13 @@ def interventions_shards(wildcards):
 
 
 def r_tau_file(wildcards):
-    return setup_path(f"tasks/{wildcards.task}/r_tau.json")
+    """The task's r_tau as the run's method sees it: read_learned reads the identifier's."""
+    name = (
+        "r_tau_learned"
+        if getattr(wildcards, "method", None) == "read_learned"
+        else "r_tau"
+    )
+    return setup_path(f"tasks/{wildcards.task}/{name}.json")
 
 
 def prev_student(wildcards):

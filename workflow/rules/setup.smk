@@ -110,6 +110,8 @@ if MODELS.teacher:
 
 
 rule r_tau:
+    input:
+        unpack(r_tau_inputs),
     output:
         "results/{exp}/setup/tasks/{task}/r_tau.json",
     log:
@@ -119,6 +121,7 @@ rule r_tau:
         CPU_ENV
     params:
         task="{task}",
+        source=requirement_source,
         requirement=task_requirement,
         where=task_card_where,
     script:

@@ -1,10 +1,10 @@
-"""r_tau of a task from its card's requirement weights (rule r_tau)."""
+"""r_tau of a task: its card's weights, the learned identifier's, or uniform (rule r_tau)."""
 
-from read.capabilities import to_mapping
 from read.io import write_json
-from read.requirements import requirement_from_card
 from read.runtime import job
+from read.steps.setup import requirement
 
 with job(snakemake):
-    r_tau = requirement_from_card(snakemake.params.requirement, snakemake.params.where)
-    write_json(snakemake.output[0], {"task": snakemake.params.task, "r": to_mapping(r_tau)})
+    p, i = snakemake.params, snakemake.input
+    write_json(snakemake.output[0], requirement(p.task, p.source, p.requirement, p.where,
+                                                identifier=i.get("identifier"), embeddings=i.get("embeddings")))
