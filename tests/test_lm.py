@@ -366,3 +366,14 @@ def test_bf16_autocast_trains_close_to_float32(tmp_path):
     np.testing.assert_allclose(cast.losses, full.losses, rtol=2e-2)
     with pytest.raises(ReadError, match="autocast"):
         lm.TrainConfig(max_steps=1, autocast="int8")
+
+
+def test_encoding_ignores_padding_a_caller_left_on_the_tokenizer(tmp_path):
+    """tokenizer(texts, padding=True) leaves the Rust backend padding; encoding must not
+    pick that up, or token counts (the budget) and greedy answers change."""
+    _, _, tok = _tiny_setup(tmp_path)
+    prompts = ["Q: What is 1 plus 2?\nA:", "Q: What is 10 plus 20?\nA:"]
+    clean = lm.encode_prompts(tok, prompts)
+    tok(prompts, padding=True)  # what user code sharing the tokenizer may do
+    assert tok.backend_tokenizer.padding is not None
+    assert lm.encode_prompts(tok, prompts) == clean and len(clean[0]) < len(clean[1])

@@ -53,9 +53,11 @@ def _tokenize(tokenizer, texts: Sequence[str]) -> list[list[int]]:
     if not texts:
         return []
     backend = getattr(tokenizer, "backend_tokenizer", None)
-    if backend is not None:
-        # the Rust tokenizer that __call__ wraps, without the BatchEncoding it builds around
-        # it (masks, type ids): the same ids at about half the time on 100k-item pretraining sets
+    # the Rust tokenizer that __call__ wraps, without the BatchEncoding it builds around it
+    # (masks, type ids): the same ids at about half the time on 100k-item pretraining sets.
+    # Only while it has no padding or truncation left switched on: a caller's earlier
+    # tokenizer(..., padding=True) leaves it padding, and __call__ resets that, encode_batch not.
+    if backend is not None and backend.padding is None and backend.truncation is None:
         return [enc.ids for enc in backend.encode_batch(list(texts), add_special_tokens=False)]
     return [list(ids) for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
 
