@@ -57,6 +57,11 @@ class BudgetConfig:
     n_intervals: int = 20
     carry_over: bool = True
 
+    @classmethod
+    def intervals(cls, section) -> int:
+        """N for a `budget:` section (which has no B: each run's B comes from its path)."""
+        return int(section.get("n_intervals", cls.__dataclass_fields__["n_intervals"].default))
+
     def __post_init__(self) -> None:
         if isinstance(self.total_tokens, bool) or not isinstance(self.total_tokens, int) or self.total_tokens <= 0:
             raise bad_input(

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from read.capabilities import K, to_vector
+from read.capabilities import K
 from read.errors import bad_input
 from read.io import atomic_path, read_json
 from read.rng import rng_for, torch_seed_for
@@ -103,7 +103,10 @@ class Samples:
 
 
 def samples(interventions: Mapping[str, Sequence[Mapping]], tasks: Sequence[str]) -> Samples:
-    """Stack the intervention records of ``tasks`` (``{"delta_s": {cap}, "delta_u"}`` rows)."""
+    """Stack the intervention records of ``tasks`` (``{"delta_s": {cap}, "delta_u"}`` rows;
+    Δs is a signed change, every capability present)."""
+    from read.reward import profile_vector
+
     idx, ds, du = [], [], []
     for t, task in enumerate(tasks):
         rows = interventions.get(task) or []
@@ -111,7 +114,7 @@ def samples(interventions: Mapping[str, Sequence[Mapping]], tasks: Sequence[str]
             raise bad_input(f"identifier task {task}", "no profiling interventions", "profile the task first")
         for row in rows:
             idx.append(t)
-            ds.append(to_vector(row["delta_s"], f"interventions of {task}", normalise=False))
+            ds.append(profile_vector(row["delta_s"], f"interventions of {task}: delta_s"))
             du.append(float(row["delta_u"]))
     return Samples(np.asarray(idx), np.asarray(ds, dtype=np.float64), np.asarray(du, dtype=np.float64))
 

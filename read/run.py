@@ -121,6 +121,7 @@ def build_setup(exp: Experiment, task: str, seed: int) -> dict[str, Path]:
 def run_chain(out: str | Path, cfg: Mapping[str, Any], *, task: str, method: str, budget: int, seed: int) -> Path:
     """Setup (if missing), then every interval of one run, then ``final/eval.json``; returns it."""
     from read.batches import write_batch
+    from read.budget import BudgetConfig
     from read.policies import make_policy, method_config
     from read.steps import interval as steps
     from read.steps.common import ModelSettings
@@ -131,7 +132,8 @@ def run_chain(out: str | Path, cfg: Mapping[str, Any], *, task: str, method: str
     make_policy(method)  # unknown method: fail before any model is trained
     exp = Experiment(cfg, out / "setup")
     s = build_setup(exp, task, seed)
-    m, card, n = exp.models, exp.card(task), int(cfg["budget"]["n_intervals"])
+    m, card = exp.models, exp.card(task)
+    n = BudgetConfig.intervals(cfg["budget"])
     budget_cfg = {**cfg["budget"], "total_tokens": int(budget)}
     bandit_cfg, reward_cfg = method_config(method, "bandit", cfg["bandit"]), method_config(method, "reward", cfg["reward"])
     policy = make_policy(method, reward=reward_cfg, bandit=bandit_cfg, seed=seed)

@@ -40,6 +40,16 @@ def test_the_objective_is_the_squared_error_plus_lambda_times_the_entropy():
     assert float(total) == pytest.approx(float(mse) + 0.5 * float(entropy))
 
 
+def test_samples_stack_signed_profile_changes_per_task():
+    from read.identifier import samples
+
+    row = {"delta_s": {c: (-0.1 if i % 2 else 0.2) for i, c in enumerate(CAPABILITIES)}, "delta_u": -0.05}
+    data = samples({"a": [row, row], "b": [row]}, ["a", "b"])
+    assert data.task.tolist() == [0, 0, 1] and data.delta_s[0, 1] == -0.1 and data.delta_u.tolist() == [-0.05] * 3
+    with pytest.raises(ReadError, match="no profiling interventions"):
+        samples({"a": [row]}, ["a", "b"])
+
+
 def synthetic(n_tasks: int = 6, d: int = 10, m: int = 200, seed: int = 0):
     """Tasks with random embeddings and two-capability requirements; ΔU = rᵀΔs exactly."""
     rng = np.random.default_rng(seed)

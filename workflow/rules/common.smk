@@ -7,6 +7,7 @@ import sys
 from snakemake.utils import validate
 
 from read.aggregate.report import ARTEFACTS
+from read.budget import BudgetConfig
 from read.capability_data import check_sources, resolve_sources
 from read.config import check_config
 from read.errors import ReadError
@@ -40,7 +41,7 @@ ALL_TASKS = TASKS + [t for t in IDENTIFIER_TASKS if t not in TASKS]
 METHODS = list(config["methods"])
 BUDGETS = [int(b) for b in config["budgets"]]
 SEEDS = [int(s) for s in config["seeds"]]
-N_INTERVALS = int(config["budget"]["n_intervals"])
+N_INTERVALS = BudgetConfig.intervals(config["budget"])
 SHARDS = int(config["profiling"]["shards"])
 ARTEFACT_NAMES = list(config["tables"])
 SETUP = f"results/{EXP}/setup"
