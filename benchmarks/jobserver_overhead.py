@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import signal
 import socket
@@ -37,6 +36,8 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
+
+from common import cpu_model
 
 OUT = Path(__file__).parent / "out" / "jobserver_overhead.json"
 VARIANTS = {"warm": "1", "fresh": "0"}
@@ -85,17 +86,6 @@ def server_pid(runtime_dir: Path) -> int | None:
                 continue
             return struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
     return None
-
-
-def cpu_model() -> str:
-    """The CPU's model name (Linux /proc/cpuinfo), else what platform knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def mean(rows: list[dict], key: str) -> float:

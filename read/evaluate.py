@@ -11,8 +11,8 @@ Two measures per item set, both on gold answers:
 
 Item sets are drawn with a fixed ``eval_seed``, never the run seed, so every method and
 seed is scored on the very same test items. Prompts and gold responses are rendered in
-the student's prompt format (``fmt``). Paper-scale benchmark evaluation (lm-evaluation-
-harness, pass@1, function-call match) is a separate backend and not part of this path.
+the student's prompt format (``fmt``). Capabilities with real benchmarks (lm-evaluation-
+harness, sandboxed pass@1, function-call match) are scored by :mod:`read.benchmarks`.
 """
 
 from __future__ import annotations

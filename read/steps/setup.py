@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -89,11 +90,13 @@ def probe(base_dir, ckpt_dir, suite, tokenizer_dir, *, batch_size: int = 64,
     return out
 
 
+@dataclass(frozen=True)
 class DevCheck:
     """A dev-utility measurement: the task's card, dev items and their seed."""
 
-    def __init__(self, card, n_dev: int, eval_seed: int):
-        self.card, self.n_dev, self.eval_seed = card, int(n_dev), int(eval_seed)
+    card: object
+    n_dev: int
+    eval_seed: int
 
     @classmethod
     def from_params(cls, params: Mapping | None):

@@ -150,7 +150,7 @@ class OpenAITeacher(Teacher):
                 last = f"HTTP {err.code}: {detail}"
                 if err.code not in RETRY_STATUS:
                     raise bad_input(self.url, f"server refused the request ({last})",
-                                    "check teacher.model and the request fields the server supports") from None
+                                    "check models.teacher.served_model and the request fields the server supports") from None
             except (urllib.error.URLError, TimeoutError, ConnectionError, json.JSONDecodeError) as err:
                 last = f"{type(err).__name__}: {getattr(err, 'reason', err)}"
             log.warning("teacher request failed (attempt %d/%d): %s", attempt + 1, self.cfg.max_retries + 1, last)
