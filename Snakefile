@@ -8,6 +8,11 @@ from snakemake.utils import min_version
 
 min_version("9.19")
 
+
+# `snakemake --report report.html`: this description, then every table and figure.
+report: "workflow/report/workflow.rst"
+
+
 # envs/*.yaml install this checkout into conda environments (`-e ${READ_DISTILL_ROOT}`).
 os.environ.setdefault("READ_DISTILL_ROOT", workflow.basedir)
 
@@ -37,6 +42,7 @@ if USES_IDENTIFIER:
 
 include: "workflow/rules/interval.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/report.smk"
 include: "workflow/rules/aggregate.smk"
 
 

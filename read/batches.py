@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from read.capabilities import CAPABILITIES
+from read.signals import records_topk
 from read.templates.leakage import REASONS
 
 log = logging.getLogger(__name__)
@@ -18,13 +19,16 @@ MAX_ROUNDS = 8  # per capability and interval: a safety stop; one or two rounds 
 @dataclass
 class TeacherBatch:
     """What :func:`teacher_rows` made: the rows, the generated tokens (all charged), the
-    prompt tokens of the kept rows, the unfinished answers dropped, and the pool prompts
-    the eval-leakage filter dropped, by reason."""
+    prompt tokens of the kept rows, the unfinished answers dropped, the answers whose
+    top-k could not be lined up with the student's tokens (a generated id sequence that
+    is not how the tokenizer writes its text), and the pool prompts the eval-leakage
+    filter dropped, by reason."""
 
     rows: list[dict] = field(default_factory=list)
     gen_tokens: int = 0
     prompt_tokens: int = 0
     dropped_unfinished: int = 0
+    dropped_misaligned: int = 0
     dropped_leakage: dict = field(default_factory=lambda: dict.fromkeys(REASONS, 0))
 
 
@@ -39,7 +43,7 @@ def teacher_rows(teacher, pools, tokenizer, w: np.ndarray, cap: int, gen, rng: n
     Sampled prompts that hit the eval-leakage ``index`` are dropped before the teacher sees
     them (and counted). Every generated token is charged. A generation with no EOS has no
     final answer: one cut by the budget is dropped; one that hit max_new_tokens is dropped
-    unless ``gen.keep_unfinished`` (never for signal "logit", whose top-k rows need the EOS).
+    unless ``gen.keep_unfinished`` (never for a signal with top-k, whose rows need the EOS).
 
     Args:
         pools: ``read.templates.CapabilityPools`` (or any pool with ``sample``).
@@ -47,11 +51,11 @@ def teacher_rows(teacher, pools, tokenizer, w: np.ndarray, cap: int, gen, rng: n
         gen: ``read.config.GenerationConfig``.
     """
     from read.prompting import RAW
-    from read.students.train import batch_row
+    from read.students.train import TopkMisaligned, batch_row
 
     fmt = fmt or RAW
     m = int(gen.max_new_tokens)
-    keep_long = gen.keep_unfinished and gen.signal != "logit"
+    keep_long = gen.keep_unfinished and not records_topk(gen.signal)
     out = TeacherBatch()
     for i, c in enumerate(CAPABILITIES):
         share = left = int(np.floor(w[i] * cap))
@@ -77,7 +81,11 @@ def teacher_rows(teacher, pools, tokenizer, w: np.ndarray, cap: int, gen, rng: n
                 if not g.finished and not (keep_long and g.n_tokens >= m):
                     out.dropped_unfinished += 1
                     continue
-                row = batch_row(it, g, tokenizer, signal=gen.signal, fmt=fmt)
+                try:
+                    row = batch_row(it, g, tokenizer, signal=gen.signal, fmt=fmt)
+                except TopkMisaligned:
+                    out.dropped_misaligned += 1
+                    continue
                 out.prompt_tokens += row["prompt_tokens"]
                 out.rows.append(row)
             if len(gens) < len(items) or not gens:
@@ -105,7 +113,7 @@ def write_batch(path, rows, manifest: dict) -> dict:
 
     plain, arrays = topk_store.split(rows)
     out = dict(manifest)
-    if arrays is None and manifest.get("signal") == "logit":  # the rule declares the sidecar: always write it
+    if arrays is None and records_topk(manifest.get("signal", "resp")):  # the rule declares the sidecar: always write it
         arrays = topk_store.empty(len(plain))
     if arrays is not None:
         size = topk_store.save(topk_store.sidecar_path(path), arrays)

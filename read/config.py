@@ -50,9 +50,10 @@ class Section:
 class GenerationConfig(Section):
     """`generation:` how the teacher answers each interval's prompts.
 
-    signal: "resp" (answer), "cot" (rationale first) or "logit" (+ top-k logprobs for KD).
+    signal: what the teacher writes and what is kept (:mod:`read.signals`): "resp" (answer),
+    "cot" (rationale first), "logit" / "cot_logit" (the same + top-k logprobs for KD).
     max_new_tokens: the longest answer. temperature: 0 = greedy. top_k: logprobs per token
-    for signal "logit". keep_unfinished: train on answers cut at max_new_tokens (resp/cot).
+    for the top-k signals. keep_unfinished: train on answers cut at max_new_tokens (resp/cot).
     """
 
     WHERE = "generation"
@@ -89,13 +90,29 @@ class EvaluationConfig(Section):
 
 @dataclass(frozen=True)
 class ProfilingConfig(Section):
-    """`profiling:` interventions per task and seed, tokens each, capabilities per draw, shards."""
+    """`profiling:` interventions per task and seed, tokens each, capabilities per draw, shards.
+
+    ``tokens`` is a count, or "interval": every budget's interval size (:meth:`size_for`),
+    so each budget's bandit is warm-started on interventions of its own interval's size.
+    """
 
     WHERE = "profiling"
     n_interventions: int
-    tokens: int
+    tokens: int | str
     capabilities: int
     shards: int
+
+    def size_for(self, budget_section: Mapping[str, Any], total_tokens: int) -> int:
+        """Tokens per intervention for the runs of budget B = ``total_tokens``."""
+        if self.tokens != "interval":
+            return int(self.tokens)
+        from read.budget import BudgetConfig, IntervalPlan
+
+        return IntervalPlan.from_config(BudgetConfig(total_tokens=int(total_tokens), **budget_section)).interval_tokens(1)
+
+    def with_size(self, tokens: int) -> ProfilingConfig:
+        """This config for interventions of ``tokens`` tokens each (one profiling job)."""
+        return dataclasses.replace(self, tokens=int(tokens))
 
 
 def schema_path() -> Path:
@@ -131,7 +148,7 @@ def load_config(path: str | Path, *overrides: Mapping[str, Any]) -> dict:
     path = Path(path)
     if not path.is_file():
         raise bad_input(str(path), "config file not found", "pass --configfile config/config.yaml or your own file")
-    config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    config = with_base(yaml.safe_load(path.read_text(encoding="utf-8")) or {}, str(path))
     for extra in overrides:
         config = deep_merge(config, extra)
     schema = yaml.safe_load(schema_path().read_text(encoding="utf-8"))
@@ -149,6 +166,25 @@ def check_config(config: Mapping[str, Any], where: str = "config", schema: Mappi
     if err is not None:
         key = ".".join(str(p) for p in err.absolute_path) or "(top level)"
         raise bad_input(f"{where} {key}", err.message, "fix the value (schema: read/schemas/config.schema.yaml)")
+
+
+def with_base(config: Mapping[str, Any], where: str = "config") -> dict:
+    """A config with ``extends: <file>`` merged over that file (relative to the working
+    directory, as every path in a config is), itself possibly extending another; a config
+    without ``extends`` comes back as it is. A study can thus state only what it changes
+    of the default, and the two share one world."""
+    import yaml
+
+    config, seen = dict(config), [where]
+    while "extends" in config:
+        base = Path(str(config.pop("extends")))
+        if str(base) in seen:
+            raise bad_input(f"{where}: extends", f"{base} extends itself (through {seen})", "break the cycle")
+        if not base.is_file():
+            raise bad_input(f"{where}: extends", f"{base} not found", "name a config file, relative to the working directory")
+        seen.append(str(base))
+        config = deep_merge(yaml.safe_load(base.read_text(encoding="utf-8")) or {}, config)
+    return config
 
 
 def deep_merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict:

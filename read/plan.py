@@ -121,6 +121,9 @@ def run_cost(budget: int, method_adapts: bool, cfg: Mapping[str, Any], lengths: 
 def plan(cfg: Mapping[str, Any], *, setup: str) -> Plan:
     """The estimate for a validated config (``read.config.load_config``)."""
     from read.capability_data import resolve_sources
+    from read.config import ProfilingConfig
+    from read.grid import axis_values
+    from read.grid import expand as expand_grid
     from read.policies import make_policy
     from read.providers import resolve_models
     from read.tasks import load_task_cards
@@ -128,21 +131,25 @@ def plan(cfg: Mapping[str, Any], *, setup: str) -> Plan:
     world = "world" in cfg
     _, _, paths = resolve_models(cfg["models"], world_setup=setup if world else None)
     sources = resolve_sources(cfg["capabilities"], world=world)
-    cards = load_task_cards(cfg["task_cards"], cfg["tasks"], check_files=False)
+    cards = load_task_cards(cfg["task_cards"], axis_values(expand_grid(cfg), "task"), check_files=False)
     lengths = item_lengths(sources, cards, cfg, _student_tokenizer(paths))
-    policies = {m: make_policy(m) for m in cfg["methods"]}
-    per_run = [asdict(run_cost(b, policies[m].adapts, cfg, lengths)) | {"method": m}
-               for m in cfg["methods"] for b in cfg["budgets"]]
-    reps = len(cfg["tasks"]) * len(cfg["seeds"])
-    runs = len(per_run) * reps
-    prof = cfg["profiling"]
+    runs = expand_grid(cfg)
+    policies = {m: make_policy(m) for m in axis_values(runs, "method")}
+    costs = {(m, b): run_cost(b, policies[m].adapts, cfg, lengths)
+             for m, b in dict.fromkeys((r.method, r.budget) for r in runs)}
+    per_run = [asdict(c) | {"method": m} for (m, _), c in costs.items()]
+    of_runs = [costs[(r.method, r.budget)] for r in runs]
+    prof = ProfilingConfig.from_dict(cfg["profiling"])
+    # one intervention set per (task, seed, size) that a bandit run starts from
+    sets = dict.fromkeys((r.task, r.seed, prof.size_for(cfg["budget"], r.budget))
+                         for r in runs if policies[r.method].uses_bandit)
     gen_fraction = per_run[0]["teacher_tokens"] / max(per_run[0]["budget"], 1)
-    profiling = reps * prof["n_interventions"] * prof["tokens"] if any(p.uses_bandit for p in policies.values()) else 0
-    profiling_score = (reps * prof["n_interventions"] * 2 * len(CAPABILITIES) * cfg["probes"]["n_per_capability"]
-                       * lengths["probe"]) if profiling else 0
-    teacher = reps * sum(r["teacher_tokens"] for r in per_run) + int(profiling * gen_fraction)
-    train = reps * sum(r["train_tokens"] for r in per_run) + profiling - int(profiling * gen_fraction)
-    score = reps * sum(r["probe_tokens"] + r["dev_tokens"] + r["eval_tokens"] for r in per_run) + int(profiling_score)
+    profiling = sum(prof.n_interventions * size for *_, size in sets)
+    profiling_score = (len(sets) * prof.n_interventions * 2 * len(CAPABILITIES) * cfg["probes"]["n_per_capability"]
+                       * lengths["probe"])
+    teacher = sum(c.teacher_tokens for c in of_runs) + int(profiling * gen_fraction)
+    train = sum(c.train_tokens for c in of_runs) + profiling - int(profiling * gen_fraction)
+    score = sum(c.probe_tokens + c.dev_tokens + c.eval_tokens for c in of_runs) + int(profiling_score)
     rates, res = cfg["plan"], cfg["resources"]
 
     def gpus(kind: str) -> int:
@@ -151,7 +158,7 @@ def plan(cfg: Mapping[str, Any], *, setup: str) -> Plan:
     gpu_seconds = (teacher / rates["teacher_tokens_per_s"] * gpus("generate")
                    + train / rates["train_tokens_per_s"] * gpus("train")
                    + score / rates["score_tokens_per_s"] * gpus("score"))
-    return Plan(runs=runs, per_run=per_run, profiling_tokens=profiling, teacher_tokens=teacher, train_tokens=train,
+    return Plan(runs=len(runs), per_run=per_run, profiling_tokens=profiling, teacher_tokens=teacher, train_tokens=train,
                 score_tokens=score, gpu_hours=gpu_seconds / 3600,
                 tokens_per_item={k: round(v, 1) for k, v in lengths.items()})
 

@@ -62,6 +62,7 @@ from read.bandit import (
 )
 from read.capabilities import CAPABILITIES, K, check_capability, to_vector
 from read.errors import bad_input
+from read.methods import policy_of
 from read.requirements import uniform_requirement
 from read.reward import RewardConfig, interval_reward, profile_vector
 from read.rng import rng_for
@@ -357,11 +358,12 @@ CONFIG_OVERRIDES: dict[str, dict[str, dict[str, float]]] = {
 
 def method_config(name: str, section: str, values: Mapping[str, Any]) -> dict:
     """``values`` of config ``section`` ("reward" or "bandit") as method ``name`` uses them."""
-    return {**values, **CONFIG_OVERRIDES.get(name, {}).get(section, {})}
+    return {**values, **CONFIG_OVERRIDES.get(policy_of(name), {}).get(section, {})}
 
 
 def policy_names() -> list[str]:
-    """Every valid method name, one-hots spelled out."""
+    """Every valid policy name, one-hots spelled out (a method may add a teacher signal,
+    :mod:`read.methods`)."""
     return sorted(POLICIES) + [f"{ONEHOT_PREFIX}{c}" for c in CAPABILITIES]
 
 
@@ -389,7 +391,8 @@ def make_policy(
     """Build a policy by method name.
 
     Args:
-        name: one of :func:`policy_names` (``onehot:<capability>`` for one-hots).
+        name: a method name: one of :func:`policy_names` (``onehot:<capability>`` for
+            one-hots), optionally with a teacher-signal suffix (:func:`read.methods.policy_of`).
         reward: RewardConfig or its fields; ``no_spillover`` forces β = 0 on top of it.
         bandit: BanditConfig or its fields (bandit policies; also rounding/candidates).
         seed: run seed.
@@ -402,17 +405,18 @@ def make_policy(
     bcfg = _config(BanditConfig, bandit, f"method {name!r}: bandit")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise bad_input(f"method {name!r}", f"seed must be an integer, got {seed!r}", "pass the run seed")
-    allowed = {"random": {"alpha"}}.get(name, set())
+    policy = policy_of(name) if isinstance(name, str) else name
+    allowed = {"random": {"alpha"}}.get(policy, set())
     unknown = sorted(set(extra) - allowed)
     if unknown:
         raise bad_input(f"method {name!r}", f"unknown option(s) {unknown}", f"allowed: {sorted(allowed) or 'none'}")
     common = {"name": name, "reward_config": rcfg, "bandit_config": bcfg, "seed": seed}
-    if isinstance(name, str) and name.startswith(ONEHOT_PREFIX):
-        return OneHot(**common, capability=name[len(ONEHOT_PREFIX) :])
-    if name not in POLICIES:
+    if isinstance(policy, str) and policy.startswith(ONEHOT_PREFIX):
+        return OneHot(**common, capability=policy[len(ONEHOT_PREFIX) :])
+    if policy not in POLICIES:
         raise bad_input("method", f"unknown method {name!r}", f"choose from {policy_names()}")
-    if name == "greedy":
-        return ReadUCB(**common, kappa=CONFIG_OVERRIDES[name]["bandit"]["kappa"])
-    if name == "no_spillover":
-        return ReadUCB(**{**common, "reward_config": replace(rcfg, **CONFIG_OVERRIDES[name]["reward"])})
-    return POLICIES[name](**common, **extra)
+    if policy == "greedy":
+        return ReadUCB(**common, kappa=CONFIG_OVERRIDES[policy]["bandit"]["kappa"])
+    if policy == "no_spillover":
+        return ReadUCB(**{**common, "reward_config": replace(rcfg, **CONFIG_OVERRIDES[policy]["reward"])})
+    return POLICIES[policy](**common, **extra)

@@ -82,9 +82,11 @@ def _build_world(exp: Experiment) -> None:
                      world["seed"])
 
 
-def build_setup(exp: Experiment, task: str, seed: int) -> dict[str, Path]:
-    """Probe suite, s_0, r_tau, the eval index, S0's task scores and the profiling
-    interventions of ``task`` and ``seed``: what every run of that task and seed reads."""
+def build_setup(exp: Experiment, task: str, seed: int, *, budget: int | None = None) -> dict[str, Path]:
+    """Probe suite, s_0, r_tau, the eval index and S0's task scores: what every run of
+    ``task`` and ``seed`` reads; given a ``budget``, also the profiling interventions its
+    bandit methods start from (``paths["interventions"]``, the size ``profiling.tokens``
+    gives that budget)."""
     from read.budget import BudgetConfig
     from read.steps import setup as steps
     from read.steps.common import ModelSettings
@@ -106,14 +108,18 @@ def build_setup(exp: Experiment, task: str, seed: int) -> dict[str, Path]:
     paths["s0_eval"] = _step(setup / "tasks" / task / "s0_eval.json", lambda: steps.evaluate_model(
         m.student, m.student_tokenizer, paths["suite"], card=card, sources=exp.sources, evaluation=exp.evaluation,
         settings=ModelSettings.of(exp.student)))
-    gen_fraction = BudgetConfig(total_tokens=exp.profiling.tokens, **exp.cfg["budget"]).gen_fraction
+    if budget is None:
+        return paths
+    size = exp.profiling.size_for(exp.cfg["budget"], budget)
+    gen_fraction = BudgetConfig(total_tokens=size, **exp.cfg["budget"]).gen_fraction
     paths["interventions"] = _step(
-        setup / "interventions" / task / f"seed{seed}.jsonl",
+        setup / "interventions" / task / f"seed{seed}" / f"T{size}.jsonl",
         lambda: steps.profile_interventions(
             m.student, m.student_tokenizer, paths["suite"], paths["s0_profile"], paths["r_tau"], paths["scale"],
-            paths["s0_eval"], paths["index"], card=card, seed=seed, shard=0, n_shards=1, profiling=exp.profiling,
-            generation=exp.generation, student=exp.student, teacher=exp.teacher, sources=exp.sources,
-            probes=exp.probes, gen_fraction=gen_fraction, evaluation=exp.evaluation),
+            paths["s0_eval"], paths["index"], card=card, seed=seed, shard=0, n_shards=1,
+            profiling=exp.profiling.with_size(size), generation=exp.generation, student=exp.student,
+            teacher=exp.teacher, sources=exp.sources, probes=exp.probes, gen_fraction=gen_fraction,
+            evaluation=exp.evaluation),
         write_jsonl)
     return paths
 
@@ -122,6 +128,7 @@ def run_chain(out: str | Path, cfg: Mapping[str, Any], *, task: str, method: str
     """Setup (if missing), then every interval of one run, then ``final/eval.json``; returns it."""
     from read.batches import write_batch
     from read.budget import BudgetConfig
+    from read.methods import method_generation, method_student
     from read.policies import make_policy, method_config
     from read.steps import interval as steps
     from read.steps.common import ModelSettings
@@ -129,16 +136,18 @@ def run_chain(out: str | Path, cfg: Mapping[str, Any], *, task: str, method: str
     from read.steps.setup import DevCheck, probe
 
     out = Path(out)
-    make_policy(method)  # unknown method: fail before any model is trained
+    uses_bandit = make_policy(method).uses_bandit  # unknown method: fail before any model is trained
     exp = Experiment(cfg, out / "setup")
-    s = build_setup(exp, task, seed)
+    generation = GenerationConfig.from_dict(method_generation(method, cfg["generation"]))
+    student_cfg = type(exp.student).from_dict(method_student(method, exp.student.to_dict()))
+    s = build_setup(exp, task, seed, budget=int(budget) if uses_bandit else None)
     m, card = exp.models, exp.card(task)
     n = BudgetConfig.intervals(cfg["budget"])
     budget_cfg = {**cfg["budget"], "total_tokens": int(budget)}
     bandit_cfg, reward_cfg = method_config(method, "bandit", cfg["bandit"]), method_config(method, "reward", cfg["reward"])
     policy = make_policy(method, reward=reward_cfg, bandit=bandit_cfg, seed=seed)
     run = out / "runs" / task / method / f"B{budget}" / f"seed{seed}"
-    ledger = _step(run / "init" / "ledger.json", lambda: steps.init_ledger(budget_cfg, s["interventions"]))
+    ledger = _step(run / "init" / "ledger.json", lambda: steps.init_ledger(budget_cfg, s.get("interventions")))
     bandit = None
     if policy.uses_bandit:
         bandit = _step(run / "init" / "bandit.json", lambda: steps.init_bandit(
@@ -154,14 +163,14 @@ def run_chain(out: str | Path, cfg: Mapping[str, Any], *, task: str, method: str
         if not (d / "batch.jsonl").exists():
             rows, manifest = steps.generate_batch(
                 allocation, ledger, s["scale"], s["index"], m.student_tokenizer, k=k, n_intervals=n,
-                generation=exp.generation, teacher=exp.teacher, chat_template=exp.student.chat_template,
+                generation=generation, teacher=exp.teacher, chat_template=student_cfg.chat_template,
                 sources=exp.sources, probes=exp.probes, seed=seed)
             write_json(d / "manifest.json", write_batch(d / "batch.jsonl", rows, manifest))
         if not (d / "student").exists():
-            kd = exp.student.loss == "kd"
+            kd = student_cfg.loss == "kd"
             write_json(d / "ledger.json", steps.train_interval(
                 m.student, student, d / "batch.jsonl", d / "manifest.json", ledger, m.student_tokenizer, d / "student",
-                k=k, student=exp.student, teacher_tokenizer=m.teacher_tokenizer if kd else None, seed=seed))
+                k=k, student=student_cfg, teacher_tokenizer=m.teacher_tokenizer if kd else None, seed=seed))
         ledger, prev_profile, student = d / "ledger.json", profile, d / "student"
         dev = (DevCheck(card, exp.evaluation.n_dev, exp.evaluation.seed)
                if policy.adapts and every and k % every == 0 else None)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from read.aggregate import collect_allocations, collect_profiles, collect_runs, collect_task_items
+from read.aggregate import collect_allocations, collect_profiles, collect_reference, collect_runs, collect_task_items
 from read.aggregate import diagnostics as dg
 from read.aggregate import tables as tb
 from read.aggregate.stats import (
@@ -260,8 +260,16 @@ def test_budget_vs_score_mean_std_in_points(tree):
     assert list(table.columns) == tb.BUDGET_COLUMNS
 
 
+def write_reference(root, task, acc, ll=-0.2, score=0.7):
+    """A teacher eval file of ``task``, shaped like setup/tasks/<task>/s0_eval.json."""
+    path = root / "teacher" / task / "eval.json"
+    write_json(path, {"task": task, "task_score": score, "task_ll": -0.5, "n_test": 10,
+                      "profile": {"acc": {c: acc for c in CAPABILITIES}, "ll": {c: ll for c in CAPABILITIES}}})
+    return path
+
+
 def test_capability_profile_has_s0_and_teacher_rows(tree):
-    teacher = {"acc": {c: 0.9 for c in CAPABILITIES}, "ll": {c: -0.2 for c in CAPABILITIES}}
+    teacher = collect_reference([write_reference(tree[0], "A", 0.9)])
     table = tb.capability_profile(collect_runs(tree[1]), teacher=teacher)
     acc = table[table["metric"] == "acc"]
     assert list(acc["method"].iloc[[0, 8]]) == ["teacher", "S0"]  # reference rows first

@@ -51,8 +51,8 @@ def _tree(root):
                     w = {target: 1.0} if target else {"math": 0.5 + 0.1 * k, "code": 0.5 - 0.1 * k}
                     write_json(run / f"i{k}" / "allocation.json", {"w": w, "method": method, "k": k})
                     allocs.append(run / f"i{k}" / "allocation.json")
-    write_json(root / "teacher.json", {"acc": {c: 0.9 for c in CAPABILITIES}, "ll": {c: -0.2 for c in CAPABILITIES},
-                                       "n": {c: 4 for c in CAPABILITIES}})
+    write_json(root / "teacher.json", {"task": "A", "task_score": 0.6, "task_ll": -0.4, "n_test": 50, "profile": {
+        "acc": {c: 0.9 for c in CAPABILITIES}, "ll": {c: -0.2 for c in CAPABILITIES}, "n": {c: 4 for c in CAPABILITIES}}})
     return evals, allocs
 
 
@@ -64,7 +64,7 @@ def written(tmp_path_factory):
     outs = []
     for name, order in (("one", 1), ("two", -1)):
         write_all(evals[::order], allocs[::order], root / name / "tables", root / name / "plots",
-                  teacher_profile=root / "teacher.json", requirements=REQ, top_k=2)
+                  teacher_eval=[root / "teacher.json"], requirements=REQ, top_k=2)
         outs.append(root / name)
     return root, evals, outs
 
@@ -73,7 +73,7 @@ def test_write_all_writes_every_artefact_and_nothing_else(written):
     _, _, (one, _) = written
     expected = sorted(artefact_paths(one / "tables", one / "plots"))
     assert sorted(str(p) for p in one.rglob("*") if p.is_file()) == expected
-    assert len(expected) == 8 * 3 + 6 * 2
+    assert len(expected) == 15 * 3 + 10 * 2  # 15 tables, 10 of them with a figure
 
 
 def test_outputs_are_byte_identical_across_calls_and_input_orders(written):
@@ -110,7 +110,7 @@ def test_transfer_matrix_csv_has_one_row_per_cell(written):
     _, _, (one, _) = written
     lines = (one / "tables" / "transfer_matrix.csv").read_text().splitlines()
     assert len(lines) == 1 + 2 * 1 * 2 * len(CAPABILITIES)  # metrics x budgets x targets x capabilities
-    assert "100,acc,points,math,math,2,20.5,0.707107" in lines  # +0.20 / +0.21 over S0
+    assert ",100,acc,points,math,math,2,20.5,0.707107" in lines  # +0.20 / +0.21 over S0 (signal "")
 
 
 def test_writer_without_matching_runs_still_writes_every_file(tmp_path, written):
@@ -119,7 +119,7 @@ def test_writer_without_matching_runs_still_writes_every_file(tmp_path, written)
     out = {f"out_{e}": tmp_path / f"t.{e}" for e in ("csv", "md", "tex", "png", "pdf")}
     table = write_transfer_matrix(no_onehot, **out)
     assert table.empty
-    assert (tmp_path / "t.csv").read_text() == "budget,metric,unit,target,capability,n,mean,std\n"
+    assert (tmp_path / "t.csv").read_text() == "signal,budget,metric,unit,target,capability,n,mean,std\n"
     assert "No runs provide" in (tmp_path / "t.md").read_text()
     assert (tmp_path / "t.png").stat().st_size > 0 and (tmp_path / "t.pdf").stat().st_size > 0
 
@@ -149,13 +149,22 @@ def test_write_artefact_takes_outputs_named_by_format(tmp_path, written):
         write_artefact("significance", evals, png=tmp_path / "sig.png")
 
 
-def test_teacher_row_can_come_from_an_accuracy_report(tmp_path, written):
+def test_teacher_row_comes_from_the_teacher_scored_on_the_test_split(tmp_path, written):
     _, evals, _ = written
-    write_json(tmp_path / "teacher.json", {"capabilities": {"math": {"acc": 0.75, "n": 4},
-                                                            "code": {"acc": None, "n": 0}}})
-    table = write_capability_profile(evals, out_csv=tmp_path / "p.csv", teacher_profile=tmp_path / "teacher.json")
+    write_json(tmp_path / "teacher.json", {"task": "A", "task_score": 0.5, "task_ll": -0.3, "profile": {
+        "acc": {"math": 0.75, "code": None}, "ll": {"math": -0.25}}})
+    table = write_capability_profile(evals, out_csv=tmp_path / "p.csv", teacher_eval=[tmp_path / "teacher.json"])
     teacher = table[table["method"] == "teacher"]
-    assert teacher[["metric", "capability", "mean"]].values.tolist() == [["acc", "math", 75.0]]
+    # code's acc is null (no test item): left out, not zero
+    assert teacher[["metric", "capability", "mean"]].values.tolist() == [["acc", "math", 75.0], ["ll", "math", -0.25]]
+
+
+def test_teacher_eval_must_cover_every_task(tmp_path, written):
+    _, evals, _ = written
+    write_json(tmp_path / "teacher.json", {"task": "B", "task_score": 0.5, "task_ll": -0.3, "profile": {
+        "acc": {"math": 0.75}, "ll": {"math": -0.25}}})
+    with pytest.raises(ReadError, match=r"no teacher eval file for task\(s\) \['A'\]"):
+        write_capability_profile(evals, out_csv=tmp_path / "p.csv", teacher_eval=[tmp_path / "teacher.json"])
 
 
 def test_spillover_writer_needs_requirements(tmp_path, written):
@@ -205,7 +214,9 @@ def test_transfer_heatmap_is_centred_at_zero(written):
         ax = plots.plot_transfer_heatmap(one)
     lo, hi = ax.collections[0].get_clim()
     assert lo == -hi and hi == pytest.approx(one["mean"].abs().max())
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["Math", "Code"]
+    # the full 8 x 8: rows of targets without one-hot runs stay blank
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Gen", "Steer", "Reas", "Math", "Code", "Tool", "LCU",
+                                                            "Multi"]
 
 
 def test_palette_is_fixed_per_method():

@@ -75,7 +75,7 @@ def test_training_moved_the_probe_profile(chain):
 
 def test_interventions_record_the_dev_gain_they_caused(chain):
     out, cfg, _ = chain
-    rows = read_jsonl(out / "setup/interventions/knowledge_call/seed0.jsonl")
+    rows = read_jsonl(out / f"setup/interventions/knowledge_call/seed0/T{cfg['profiling']['tokens']}.jsonl")
     assert len(rows) == cfg["profiling"]["n_interventions"]
     assert all(np.isfinite(r["delta_u"]) and set(r["delta_s"]) == set(CAPABILITIES) for r in rows)
 

@@ -27,6 +27,7 @@ from read.students import (  # noqa: E402
     tokenizer_fingerprint,
     train_on_batch,
 )
+from read.students.train import TopkMisaligned  # noqa: E402
 
 PAIRS = [(a, b) for a in range(8) for b in range(8)]
 CFG = StudentConfig(lr=3e-3, batch_size=8, warmup_steps=2, max_len=64)
@@ -285,11 +286,13 @@ def test_batch_row_counts_match_what_training_checks(base, tmp_path):
 
     tok = load_tokenizer(base)
     items = [PoolItem("math", f"What is {a} plus {b}?", str(a + b), "math/add", {}, "hard", 0.9) for a, b in PAIRS[:6]]
-    rows = []
-    for it in items:
+
+    def gen_for(it):
         ids = tuple(tok(f" {it.answer}", add_special_tokens=False)["input_ids"]) + (tok.eos_token_id,)
-        gen = lm.Generation(f" {it.answer}", ids, len(ids), [[(t, -0.1), (0, -3.0)] for t in ids], True)
-        rows.append(batch_row(it, gen, tok, signal="logit"))
+        return lm.Generation(f" {it.answer}", ids, len(ids), [[(t, -0.1), (0, -3.0)] for t in ids], True)
+
+    rows = [batch_row(it, gen_for(it), tok, signal="logit") for it in items]
+    ids = gen_for(items[-1]).token_ids
     first = tuple(tok(" 0", add_special_tokens=False)["input_ids"])[0]
     assert rows[0]["difficulty"] == "hard" and rows[0]["topk"][0] == [[first, -0.1], [0, -3.0]]
     cfg = StudentConfig(loss="kd", batch_size=4, max_len=64)
@@ -301,6 +304,14 @@ def test_batch_row_counts_match_what_training_checks(base, tmp_path):
     with pytest.raises(ReadError, match="max_new_tokens"):
         batch_row(items[0], cut, tok, signal="logit")
     assert batch_row(items[0], cut, tok, signal="resp")["topk"] is None
+    # ids that are not how the tokenizer writes the text: the row is refused, to be dropped
+    other = lm.Generation(f" {items[0].answer}", (ids[0], ids[0]) + ids[1:], len(ids) + 1,
+                          [[(t, -0.1)] for t in (ids[0],) + ids], True)
+    with pytest.raises(TopkMisaligned, match="differ from the student's tokenisation"):
+        batch_row(items[0], other, tok, signal="cot_logit")
+    # cot_logit: the rationale prompt and the top-k, together
+    row = batch_row(items[0], gen_for(items[0]), tok, signal="cot_logit")
+    assert row["topk"] is not None and row["prompt_tokens"] > rows[0]["prompt_tokens"]
 
 
 def test_configs_build_from_dicts_and_reject_unknown_keys():

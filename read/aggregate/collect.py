@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from read.capabilities import CAPABILITIES, INDEX, check_capability
 from read.errors import bad_input
 from read.io import read_json
+from read.methods import split_method
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,10 +44,13 @@ METRIC_ORDER = {m: i for i, m in enumerate(TASK_METRICS + CAPABILITY_METRICS)}
 
 BASELINES = ("uniform", "task_static", "greedy", "grid", "random")
 ABLATIONS = ("no_identifier", "no_adaptation", "no_spillover")
+# ReAD itself in other forms: never a "baseline" ReAD is compared against (significance).
+READ_VARIANTS = (*ABLATIONS, "read_learned")
 # "onehot" = the one-hot runs pooled over their targets (spillover table); S0/teacher: reference rows.
-METHOD_ORDER = ("teacher", "S0", "read", *BASELINES, *ABLATIONS, "onehot",
+METHOD_ORDER = ("teacher", "S0", "read", *BASELINES, *READ_VARIANTS, "onehot",
                 *(f"onehot:{c}" for c in CAPABILITIES))
 ONEHOT_PREFIX = "onehot:"
+REFERENCE_COLUMNS = ["task", "metric", "capability", "value"]
 
 _RUN_DIR = re.compile(r"(?P<task>[^/]+)/(?P<method>[^/]+)/B(?P<budget>\d+)/seed(?P<seed>\d+)$")
 _INTERVAL_FILE = re.compile(
@@ -54,17 +58,33 @@ _INTERVAL_FILE = re.compile(
 )
 
 
+def split_signal(method: str) -> tuple[str, str]:
+    """``"onehot:math+logit-kd" -> ("onehot:math", "logit-kd")``; ``"read" -> ("read", "")``.
+
+    The suffix after ``+`` names the teacher signal and objective a baseline was trained
+    with (:data:`read.methods.TEACHER_SIGNALS`; an unknown one is an error there); tables
+    keep it as part of the method's name (a distinct baseline).
+    """
+    base, signal = split_method(method)
+    return base, signal or ""
+
+
 def method_key(method: str) -> tuple[int, str]:
-    """Sort key: known methods in :data:`METHOD_ORDER`, then unknown ones alphabetically."""
+    """Sort key: known methods in :data:`METHOD_ORDER` (a signal-suffixed variant right after
+    its plain method), then unknown ones alphabetically."""
+    base, signal = split_signal(method)
     try:
-        return (METHOD_ORDER.index(method), "")
+        return (METHOD_ORDER.index(base), signal)
     except ValueError:
         return (len(METHOD_ORDER), method)
 
 
 def onehot_target(method: str) -> str | None:
-    """``"onehot:math" -> "math"``; ``None`` for any other method."""
-    return method[len(ONEHOT_PREFIX):] if method.startswith(ONEHOT_PREFIX) else None
+    """The target capability of a one-hot run, the part between ``onehot:`` and ``+``:
+    ``"onehot:math" -> "math"``, ``"onehot:math+logit-kd" -> "math"``; ``None`` for any
+    other method. Every one-hot target in :mod:`read.aggregate` is parsed here."""
+    base, _ = split_signal(method)
+    return base[len(ONEHOT_PREFIX):] if base.startswith(ONEHOT_PREFIX) else None
 
 
 def is_onehot(methods: pd.Series) -> pd.Series:
@@ -95,7 +115,8 @@ def _cap_values(mapping, where: str, *, skip_null: bool = False) -> dict[str, fl
             if not (skip_null and v is None)}
 
 
-def _eval_file(path: str | os.PathLike) -> Path:
+def eval_file(path: str | os.PathLike) -> Path:
+    """A run's ``final/eval.json`` (given it, or its run directory)."""
     path = Path(path)
     return path / "final" / "eval.json" if path.is_dir() else path
 
@@ -118,7 +139,8 @@ def _run_keys(path: Path) -> dict:
             "seed": int(run["seed"]), "k": int(match["k"])}
 
 
-QUANTITY_ORDER = ("on_target_gain", "off_target_change", "negative_transfer_rate")
+QUANTITY_ORDER = ("on_target_gain", "marginal_gain", "off_target_change", "negative_transfer_rate",
+                  "negative_spillover", "negative_share")
 
 
 def _cap_key(c: str) -> tuple[int, str]:
@@ -170,7 +192,7 @@ def _eval_key(ev: Mapping, where: str) -> dict:
 
 def read_eval(path: str | os.PathLike) -> list[dict]:
     """Rows (without the value ordering) for one ``final/eval.json``; see :func:`collect_runs`."""
-    path = _eval_file(path)
+    path = eval_file(path)
     ev = read_json(path)
     where = str(path)
     key = _eval_key(ev, where)
@@ -215,7 +237,7 @@ def collect_runs(run_paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
 
 def read_task_items(path: str | os.PathLike) -> list[dict]:
     """Per-test-item rows of one ``final/eval.json``: see :func:`collect_task_items`."""
-    path = _eval_file(path)
+    path = eval_file(path)
     ev = read_json(path)
     where = str(path)
     if "task_items" not in ev:  # eval files written before per-item values were kept
@@ -287,19 +309,32 @@ def collect_profiles(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
     return _frame(rows, PROFILE_COLUMNS, PROFILE_COLUMNS[:-1])
 
 
-def read_profile(path: str | os.PathLike) -> dict[str, dict[str, float]]:
-    """A model's profile (e.g. the teacher's) as ``{"acc": {cap: v}[, "ll": {cap: v}]}``.
+def collect_reference(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
+    """Tidy frame of reference models scored on the test split (the teacher, or S0), one
+    eval file per task: columns :data:`REFERENCE_COLUMNS`.
 
-    Accepts a ``profile.json`` (``{"acc", "ll", "n"}``) or an embedded accuracy report
-    (``{"capabilities": {cap: {"acc": v, "n": n, ...}}}``, exact match only). Capabilities
-    with ``acc`` null (no items, or no probe with a gold answer) are left out.
+    Args:
+        paths: eval files shaped like ``setup/tasks/<task>/s0_eval.json`` (``task``,
+            ``task_score``, ``task_ll``, ``profile{acc, ll}``).
+
+    Returns:
+        One row per (task, metric, capability): ``task_score``, ``task_ll`` (capability
+        ``""``), ``acc`` and ``ll`` per capability, in the files' units. Capabilities whose
+        ``acc`` is null (no test item) are left out.
     """
-    profile = read_json(path)
-    if isinstance(profile, Mapping) and "capabilities" in profile and "acc" not in profile:
-        caps = _get(profile, "capabilities", str(path))
-        acc = {c: _get(v, "acc", f"{path}.capabilities.{c}") for c, v in caps.items()}
-        return {"acc": _cap_values({c: v for c, v in acc.items() if v is not None}, f"{path}.capabilities")}
-    return {m: _cap_values(_get(profile, m, str(path)), f"{path}.{m}", skip_null=m == "acc") for m in ("acc", "ll")}
+    rows = []
+    for path in map(Path, paths):
+        ev = read_json(path)
+        where = str(path)
+        task = str(_get(ev, "task", where))
+        rows += [{"task": task, "metric": m, "capability": "", "value": _number(_get(ev, m, where), f"{where}.{m}")}
+                 for m in ("task_score", "task_ll")]
+        profile = _get(ev, "profile", where)
+        for metric in ("acc", "ll"):
+            values = _cap_values(_get(profile, metric, f"{where}.profile"), f"{where}.profile.{metric}",
+                                 skip_null=metric == "acc")
+            rows += [{"task": task, "metric": metric, "capability": c, "value": v} for c, v in values.items()]
+    return _frame(rows, REFERENCE_COLUMNS, REFERENCE_COLUMNS[:-1])
 
 
 def load_requirements(source) -> dict[str, dict[str, float]]:

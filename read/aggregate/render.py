@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from read.aggregate.collect import onehot_target, split_signal
 from read.capabilities import SHORT
 from read.io import write_text
 
@@ -32,16 +33,40 @@ METRIC_LABELS = {"task_score": "Task exact match", "task_ll": "Task gold log-lik
 METHOD_LABELS = {"read": "ReAD", "uniform": "Uniform", "task_static": "Task-static",
                  "greedy": "Greedy", "grid": "Grid", "random": "Random",
                  "no_identifier": "w/o identifier", "no_adaptation": "w/o adaptation",
-                 "no_spillover": "w/o spillover", "S0": "Student (S0)", "teacher": "Teacher",
-                 "onehot": "One-hot (mean over targets)"}
+                 "no_spillover": "w/o spillover", "read_learned": "ReAD (learned g_phi)",
+                 "S0": "Student (S0)", "teacher": "Teacher", "onehot": "One-hot (mean over targets)"}
+SIGNAL_LABELS = {"resp": "Resp", "cot": "CoT", "logit": "Logit", "sft": "SFT", "kd": "KD"}
 
 
 def method_label(method: str) -> str:
-    """Display name: ``"read" -> "ReAD"``, ``"onehot:math" -> "One-hot Math"``; unknown names unchanged."""
-    if method.startswith("onehot:"):
-        cap = method.split(":", 1)[1]
-        return f"One-hot {SHORT.get(cap, cap)}"
-    return METHOD_LABELS.get(method, method)
+    """Display name: ``"read" -> "ReAD"``, ``"onehot:math" -> "One-hot Math"``,
+    ``"onehot:math+logit-kd" -> "One-hot Math (Logit-KD)"``; unknown names unchanged."""
+    base, signal = split_signal(method)
+    target = onehot_target(base)
+    label = f"One-hot {SHORT.get(target, target)}" if target is not None else METHOD_LABELS.get(base, base)
+    return f"{label} ({signal_label(signal)})" if signal else label
+
+
+def signal_label(signal: str) -> str:
+    """``"logit-kd" -> "Logit-KD"``; ``""`` (the configured signal) stays ``""``."""
+    return "-".join(SIGNAL_LABELS.get(part, part) for part in signal.split("-")) if signal else ""
+
+
+def seeds_text(n) -> str:
+    """``"n = 3 seeds"`` or ``"n = 2–3 seeds"`` from the ``n`` column of a summary table."""
+    values = sorted({int(v) for v in n if v == v and v > 0})
+    if not values:
+        return "n = 0 seeds"
+    span = f"{values[0]}" if values[0] == values[-1] else f"{values[0]}–{values[-1]}"
+    return f"n = {span} seed{'s' if values[-1] > 1 else ''}"
+
+
+ERROR_BARS = "error bars: ±1 std over {} (none for n = 1)"
+
+
+def error_bars_text(n) -> str:
+    """The caption every figure with error bars carries: ``"error bars: ±1 std over n = 3 seeds ..."``."""
+    return ERROR_BARS.format(seeds_text(n))
 
 
 def metric_label(metric: str) -> str:
@@ -101,7 +126,9 @@ def to_markdown(sections: Sequence[Section], title: str, note: str = "") -> str:
 
 _TEX_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
                 "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}",
-                "±": r"$\pm$", "−": "$-$", "–": "--", "≤": r"$\leq$", "×": r"$\times$"}
+                "±": r"$\pm$", "−": "$-$", "–": "--", "≤": r"$\leq$", "×": r"$\times$",
+                "→": r"$\to$", "≠": r"$\neq$", "∈": r"$\in$", "∉": r"$\notin$", "Σ": r"$\Sigma$",
+                "Δ": r"$\Delta$", "τ": r"$\tau$", "·": r"$\cdot$"}
 
 
 _TEX_MINUS = re.compile(r"(?<![\w.])-(?=\d)")  # "-0.03" -> "$-$0.03"; "a-b" and "1e-05" stay

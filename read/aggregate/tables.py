@@ -1,5 +1,6 @@
-"""Summary tables over seeds: budget vs score, capability profile, transfer matrix,
-ablations and allocation schedules.
+"""Summary tables over seeds: budget vs score and budget curves (Figure 3), capability
+profile (Table 1), transfer matrix with its diminishing returns and rising spillover
+(Figure 1), scaling, ablations and allocation schedules.
 
 Each builder is pure: a tidy frame from :mod:`read.aggregate.collect` in, a tidy summary
 frame out (fixed columns, sorted rows; ``n`` seeds, ``mean``, ``std`` with ddof=1, nan for
@@ -10,10 +11,10 @@ string tables that go into Markdown and LaTeX.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from read.aggregate.collect import ABLATIONS, is_onehot, onehot_target, sort_rows
+from read.aggregate.collect import ABLATIONS, is_onehot, method_key, onehot_target, sort_rows, split_signal
 from read.aggregate.render import (
     DECIMALS,
     SCALE,
@@ -24,9 +25,11 @@ from read.aggregate.render import (
     format_tokens,
     method_label,
     metric_label,
+    signal_label,
 )
 from read.aggregate.stats import mean_std
 from read.capabilities import CAPABILITIES, SHORT, check_capability
+from read.errors import bad_input
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -69,6 +72,39 @@ def _empty(columns: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame({c: [] for c in columns})
 
 
+def profiling_note(runs: pd.DataFrame) -> str:
+    """The sentence a table's note carries when some runs spent profiling tokens outside B
+    (eval.json ``tokens.profiling`` > 0), else ``""``: which methods, and how many tokens per
+    task and seed (mean over those runs, with the range when it is not one number)."""
+    p = runs[(runs["metric"] == "tokens_profiling") & (runs["value"] > 0)]
+    if p.empty:
+        return ""
+    methods = ", ".join(method_label(m) for m in sorted(set(p["method"]), key=method_key))
+    lo, mean, hi = (format_tokens(float(v)) for v in (p["value"].min(), p["value"].mean(), p["value"].max()))
+    span = "" if lo == hi else f", {lo}–{hi}"
+    return (f"{methods} also used {mean} profiling tokens per task and seed (mean over {len(p)} runs{span}), "
+            "outside B.")
+
+
+def teacher_rows(teacher: pd.DataFrame | None, tasks, metric: str, columns: Sequence[str]) -> pd.DataFrame:
+    """Method ``"teacher"`` rows (budget 0, n = 1, std nan) of ``metric`` for each of ``tasks``,
+    in points / nats, from :func:`collect_reference` output scored on the same test split as
+    the students. A task without a teacher eval file is an error."""
+    import pandas as pd
+
+    if teacher is None:
+        return _empty(columns)
+    missing = sorted(set(tasks) - set(teacher["task"]))
+    if missing:
+        raise bad_input("teacher_eval", f"no teacher eval file for task(s) {missing}",
+                        "pass one teacher eval file per task (same shape as setup/tasks/<task>/s0_eval.json)")
+    sel = teacher[teacher["task"].isin(set(tasks)) & (teacher["metric"] == metric)]
+    rows = [{"task": r["task"], "method": "teacher", "budget": 0, "metric": metric, "unit": UNITS[metric],
+             "capability": r["capability"], "n": 1, "mean": float(r["value"]) * SCALE[UNITS[metric]],
+             "std": float("nan")} for _, r in sel.iterrows()]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def _cell(row, unit: str, *, sign: bool = False) -> str:
     return format_mean_std(float(row["mean"]), float(row["std"]), DECIMALS[unit], sign=sign)
 
@@ -78,12 +114,14 @@ def _cell(row, unit: str, *, sign: bool = False) -> str:
 BUDGET_COLUMNS = ["task", "method", "budget", "metric", "unit", *SUMMARY]
 
 
-def budget_vs_score(runs: pd.DataFrame, metrics: Sequence[str] = ("task_score", "task_ll")) -> pd.DataFrame:
+def budget_vs_score(runs: pd.DataFrame, metrics: Sequence[str] = ("task_score", "task_ll"),
+                    teacher: pd.DataFrame | None = None) -> pd.DataFrame:
     """Mean ± std over seeds of each task metric per (task, method, budget).
 
     Adds method ``"S0"`` with budget 0: the undistilled student every run starts from (the
     runs' ``initial`` scores, averaged over the runs of each (task, seed), then over seeds),
-    the line a budget has to beat.
+    the line a budget has to beat; and, with ``teacher`` (:func:`collect_reference`), method
+    ``"teacher"`` (budget 0, n = 1).
     """
     import pandas as pd
 
@@ -94,7 +132,9 @@ def budget_vs_score(runs: pd.DataFrame, metrics: Sequence[str] = ("task_score", 
         start = metric_values(runs, metric, source=f"initial_{metric}")
         per_seed = start.groupby(["task", "seed"], sort=False, as_index=False)["value"].mean()
         parts.append(summarise(per_seed, ["task"]).assign(method="S0", budget=0, metric=metric, unit=UNITS[metric]))
-    if not parts or all(p.empty for p in parts):
+        parts.append(teacher_rows(teacher, runs["task"].unique(), metric, [*BUDGET_COLUMNS, "capability"]))
+    parts = [p[BUDGET_COLUMNS] for p in parts if not p.empty]
+    if not parts:
         return _empty(BUDGET_COLUMNS)
     return sort_rows(pd.concat(parts)[BUDGET_COLUMNS], ["task", "method", "budget", "metric"])
 
@@ -120,13 +160,14 @@ def budget_vs_score_sections(table: pd.DataFrame) -> list[Section]:
 PROFILE_COLUMNS = ["task", "method", "budget", "metric", "unit", "capability", *SUMMARY]
 
 
-def capability_profile(runs: pd.DataFrame, teacher: Mapping[str, Mapping[str, float]] | None = None,
+def capability_profile(runs: pd.DataFrame, teacher: pd.DataFrame | None = None,
                        metrics: Sequence[str] = ("acc", "ll")) -> pd.DataFrame:
     """Final capability profile per (task, method, budget), mean ± std over seeds.
 
     Adds method ``"S0"`` (the runs' ``initial`` profile: averaged over the runs of each
-    (task, seed), then mean ± std over seeds) and, if ``teacher`` (``{"acc": {cap: v},
-    "ll": ...}``, native units) is given, method ``"teacher"`` (n = 1). Both have budget 0.
+    (task, seed), then mean ± std over seeds) and, if ``teacher`` (:func:`collect_reference`
+    of the teacher scored on the students' test split, one file per task) is given, method
+    ``"teacher"`` (n = 1). Both have budget 0.
     """
     import pandas as pd
 
@@ -139,12 +180,7 @@ def capability_profile(runs: pd.DataFrame, teacher: Mapping[str, Mapping[str, fl
         per_seed = start.groupby(["task", "seed", "capability"], sort=False, as_index=False)["value"].mean()
         s0 = summarise(per_seed, ["task", "capability"])
         parts.append(s0.assign(method="S0", budget=0, metric=metric, unit=unit))
-        if teacher is not None:
-            rows = [{"task": t, "method": "teacher", "budget": 0, "metric": metric, "unit": unit,
-                     "capability": check_capability(c, f"teacher.{metric}"), "n": 1,
-                     "mean": float(v) * SCALE[unit], "std": float("nan")}
-                    for t in runs["task"].unique() for c, v in teacher.get(metric, {}).items()]
-            parts.append(pd.DataFrame(rows, columns=PROFILE_COLUMNS))
+        parts.append(teacher_rows(teacher, runs["task"].unique(), metric, PROFILE_COLUMNS))
     parts = [p for p in parts if not p.empty]
     if not parts:
         return _empty(PROFILE_COLUMNS)
@@ -167,46 +203,255 @@ def capability_profile_sections(table: pd.DataFrame) -> list[Section]:
     return sections
 
 
-# --- transfer matrix (Definition 2, Figure 1) ------------------------------------------
+# --- budget curves (Figure 3) and scaling ------------------------------------------------
 
-TRANSFER_COLUMNS = ["budget", "metric", "unit", "target", "capability", *SUMMARY]
+CURVE_COLUMNS = ["task", "method", "budget", "metric", "unit", "capability", *SUMMARY]
+
+
+def budget_curves(runs: pd.DataFrame, teacher: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Figure 3: mean ± std over seeds per (task, method, budget) of the task score (metric
+    ``task_score``, capability ``""``) and of each capability's test-split exact match
+    (metric ``acc``), in points; with the S0 and (given ``teacher``) teacher rows at budget 0
+    as in :func:`budget_vs_score` and :func:`capability_profile`."""
+    import pandas as pd
+
+    parts = [budget_vs_score(runs, ("task_score",), teacher).assign(capability=""),
+             capability_profile(runs, teacher, ("acc",))]
+    parts = [p[CURVE_COLUMNS] for p in parts if not p.empty]
+    if not parts:
+        return _empty(CURVE_COLUMNS)
+    return sort_rows(pd.concat(parts), ["task", "metric", "capability", "method", "budget"])
+
+
+def budget_curves_sections(table: pd.DataFrame) -> list[Section]:
+    """Per task: one row per (method, budget), columns the task score and the 8 capabilities."""
+    import pandas as pd
+
+    sections = []
+    for task, g in table.groupby("task", sort=False):
+        rows = []
+        for (method, budget), h in sort_rows(g, ["method", "budget"]).groupby(["method", "budget"], sort=False):
+            cells = {r["capability"]: _cell(r, "points") for _, r in h.iterrows()}
+            rows.append({"Method": method_label(method), "Budget": "–" if budget == 0 else format_tokens(budget),
+                         "Task": cells.get("", "–"), **{SHORT[c]: cells.get(c, "–") for c in CAPABILITIES}})
+        sections.append((f"Task {task}, exact match [points]", pd.DataFrame(rows)))
+    return sections
+
+
+SCALING_COLUMNS = ["task", "method", "target", "unit", "budget_min", "budget_max", "score_min", "score_max",
+                   "unit_tokens", "per_unit"]
+
+
+def scaling(runs: pd.DataFrame, unit: float | None = None) -> pd.DataFrame:
+    """Points per ``unit`` extra tokens of budget, per (task, method) and target.
+
+    per_unit = (s(B_max) − s(B_min)) / ((B_max − B_min) / unit), with s the mean over seeds
+    at a budget and B_min < B_max the smallest and largest budget the (task, method) was run
+    at. Targets: ``task_score``, each capability's test-split exact match, and ``mean`` (each
+    run's mean over the 8 capabilities). ``unit`` (tokens) defaults to the smallest budget of
+    any run. Methods run at a single budget have no slope and are left out.
+    """
+    import pandas as pd
+
+    acc = metric_values(runs, "acc")
+    per_run = acc.groupby(["task", "method", "budget", "seed"], sort=False, as_index=False)["value"].mean()
+    values = pd.concat([metric_values(runs, "task_score").assign(target="task_score"),
+                        acc.assign(target=acc["capability"]), per_run.assign(target="mean")])
+    if values.empty:
+        return _empty(SCALING_COLUMNS)
+    unit_tokens = float(unit) if unit is not None else float(values["budget"].min())
+    if not unit_tokens > 0:
+        raise bad_input("scaling.unit", f"must be > 0 tokens, got {unit!r}", "pass a positive number of tokens")
+    means = summarise(values, ["task", "method", "target", "budget"])
+    rows = []
+    for (task, method, target), g in means.groupby(["task", "method", "target"], sort=False):
+        lo, hi = g.loc[g["budget"].idxmin()], g.loc[g["budget"].idxmax()]
+        if lo["budget"] == hi["budget"]:
+            continue
+        rows.append({"task": task, "method": method, "target": target, "unit": "points",
+                     "budget_min": int(lo["budget"]), "budget_max": int(hi["budget"]),
+                     "score_min": float(lo["mean"]), "score_max": float(hi["mean"]), "unit_tokens": unit_tokens,
+                     "per_unit": (hi["mean"] - lo["mean"]) / ((hi["budget"] - lo["budget"]) / unit_tokens)})
+    if not rows:
+        return _empty(SCALING_COLUMNS)
+    return sort_rows(pd.DataFrame(rows, columns=SCALING_COLUMNS), ["task", "method", "target"])
+
+
+def scaling_sections(table: pd.DataFrame) -> list[Section]:
+    import pandas as pd
+
+    sections = []
+    for task, g in table.groupby("task", sort=False):
+        rows = []
+        for method, h in g.groupby("method", sort=False):
+            v = {r["target"]: f"{r['per_unit']:+.3f}" for _, r in h.iterrows()}
+            rows.append({"Method": method_label(method),
+                         "B_min → B_max": f"{format_tokens(h['budget_min'].min())} → "
+                                          f"{format_tokens(h['budget_max'].max())}",
+                         "Task": v.get("task_score", "–"), **{SHORT[c]: v.get(c, "–") for c in CAPABILITIES},
+                         "Mean": v.get("mean", "–")})
+        unit = format_tokens(float(g["unit_tokens"].iloc[0]))
+        sections.append((f"Task {task}, points per {unit} extra tokens", pd.DataFrame(rows)))
+    return sections
+
+
+# --- transfer matrix (Definition 2, Figure 1a/b) and its study (Figure 1c/d) ---------------
+
+TRANSFER_COLUMNS = ["signal", "budget", "metric", "unit", "target", "capability", *SUMMARY]
+_DELTA_COLUMNS = ["signal", "target", "budget", "seed", "capability", "value"]
+
+
+def onehot_deltas(runs: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Per one-hot run (target i, teacher ``signal``, budget, seed) and measured capability j:
+    ``value`` = s_j(final) − s_j(S0) in ``metric``'s unit, averaged over the tasks the run was
+    stored under (a one-hot run does not depend on the task). Columns :data:`_DELTA_COLUMNS`."""
+    d = profile_deltas(runs.loc[is_onehot(runs["method"])], metric)
+    if d.empty:
+        return _empty(_DELTA_COLUMNS)
+    per_seed = d.groupby(["method", "budget", "seed", "capability"], sort=False, as_index=False)["value"].mean()
+    per_seed["target"] = [check_capability(onehot_target(m), f"method {m!r}") for m in per_seed["method"]]
+    per_seed["signal"] = [split_signal(m)[1] for m in per_seed["method"]]
+    return per_seed[_DELTA_COLUMNS]
 
 
 def transfer_matrix(runs: pd.DataFrame, metrics: Sequence[str] = ("acc", "ll")) -> pd.DataFrame:
     """T_ij(B) = s_j(S(one-hot w^(i), B)) − s_j(S0), from the ``onehot:<i>`` runs.
 
-    Rows ``target`` = i (distilled capability), ``capability`` = j (measured). Per seed the
-    delta is averaged over the tasks the one-hot run was stored under (the run does not
-    depend on the task), then mean ± std over seeds.
+    Rows ``target`` = i (distilled capability), ``capability`` = j (measured), one matrix
+    per (teacher ``signal``, budget); ``signal`` is ``""`` for plain ``onehot:<i>`` runs (the
+    configured signal). Per seed the delta is :func:`onehot_deltas`, then mean ± std over seeds.
     """
     import pandas as pd
 
-    onehot = runs.loc[is_onehot(runs["method"])]
-    parts = []
-    for metric in metrics:
-        d = profile_deltas(onehot, metric)
-        if d.empty:
-            continue
-        per_seed = d.groupby(["method", "budget", "seed", "capability"], sort=False, as_index=False)["value"].mean()
-        per_seed["target"] = [check_capability(onehot_target(m), f"method {m!r}") for m in per_seed["method"]]
-        parts.append(summarise(per_seed, ["budget", "target", "capability"]).assign(metric=metric, unit=UNITS[metric]))
+    parts = [summarise(onehot_deltas(runs, m), ["signal", "budget", "target", "capability"])
+             .assign(metric=m, unit=UNITS[m]) for m in metrics]
+    parts = [p for p in parts if not p.empty]
     if not parts:
         return _empty(TRANSFER_COLUMNS)
-    return sort_rows(pd.concat(parts)[TRANSFER_COLUMNS], ["metric", "budget", "target", "capability"])
+    return sort_rows(pd.concat(parts)[TRANSFER_COLUMNS], ["metric", "signal", "budget", "target", "capability"])
+
+
+def _signal_heading(signal: str) -> str:
+    return f", teacher signal {signal_label(signal)}" if signal else ""
 
 
 def transfer_matrix_sections(table: pd.DataFrame) -> list[Section]:
+    """One full 8 × 8 table per (metric, signal, budget); targets without runs show "–"."""
     import pandas as pd
 
     sections = []
-    for (metric, budget), g in table.groupby(["metric", "budget"], sort=False):
+    for (metric, signal, budget), g in table.groupby(["metric", "signal", "budget"], sort=False):
         unit = UNITS[metric]
         cells = {(r["target"], r["capability"]): format_signed(r["mean"], DECIMALS[unit]) for _, r in g.iterrows()}
         rows = [{"Distilled \\ measured": SHORT[i], **{SHORT[j]: cells.get((i, j), "–") for j in CAPABILITIES}}
-                for i in CAPABILITIES if i in set(g["target"])]
+                for i in CAPABILITIES]
         n = int(g["n"].min())
-        sections.append((f"{metric_label(metric)}, B = {format_tokens(budget)} tokens "
+        sections.append((f"{metric_label(metric)}{_signal_heading(signal)}, B = {format_tokens(budget)} tokens "
                          f"(mean over n >= {n} seeds; std in the CSV)", pd.DataFrame(rows)))
+    return sections
+
+
+DIMINISHING_COLUMNS = ["signal", "target", "metric", "unit", "quantity", "budget_from", "budget_to", *SUMMARY]
+
+
+def diminishing_returns(runs: pd.DataFrame, metrics: Sequence[str] = ("acc",)) -> pd.DataFrame:
+    """Figure 1c: the on-target gain T_cc of each one-hot target c per budget, and the
+    marginal gain between consecutive budgets.
+
+    Per seed s: on_target_gain T_cc(B, s) = s_c(one-hot c, B, s) − s_c(S0) (``budget_from``
+    0, ``budget_to`` B); marginal_gain(B_{k−1} → B_k, s) = T_cc(B_k, s) − T_cc(B_{k−1}, s)
+    for each seed id run at both budgets (B_1 < B_2 < ...: the budgets target c was run at).
+    Then mean ± std over seeds.
+    """
+    import pandas as pd
+
+    rows = []
+    for metric in metrics:
+        d = onehot_deltas(runs, metric)
+        head = {"metric": metric, "unit": UNITS[metric]}
+        for (signal, target), g in d[d["target"] == d["capability"]].groupby(["signal", "target"], sort=False):
+            gain = {b: dict(zip(h["seed"], h["value"])) for b, h in g.groupby("budget")}
+            key = {**head, "signal": signal, "target": target}
+            for b, per_seed in gain.items():
+                rows += [{**key, "quantity": "on_target_gain", "budget_from": 0, "budget_to": b, "seed": s,
+                          "value": v} for s, v in per_seed.items()]
+            budgets = sorted(gain)
+            for lo, hi in zip(budgets, budgets[1:]):
+                rows += [{**key, "quantity": "marginal_gain", "budget_from": lo, "budget_to": hi, "seed": s,
+                          "value": gain[hi][s] - gain[lo][s]} for s in sorted(set(gain[lo]) & set(gain[hi]))]
+    if not rows:
+        return _empty(DIMINISHING_COLUMNS)
+    keys = ["signal", "target", "metric", "unit", "quantity", "budget_from", "budget_to"]
+    table = summarise(pd.DataFrame(rows), keys)
+    return sort_rows(table[DIMINISHING_COLUMNS], ["metric", "signal", "target", "quantity", "budget_to"])
+
+
+def diminishing_returns_sections(table: pd.DataFrame) -> list[Section]:
+    import pandas as pd
+
+    sections = []
+    for (metric, signal), g in table.groupby(["metric", "signal"], sort=False):
+        unit = UNITS[metric]
+        rows = []
+        for target, h in g.groupby("target", sort=False):
+            row = {"Target": SHORT[target]}
+            for _, r in h.iterrows():
+                head = (f"T_cc @ {format_tokens(r['budget_to'])}" if r["quantity"] == "on_target_gain" else
+                        f"Marginal {format_tokens(r['budget_from'])}→{format_tokens(r['budget_to'])}")
+                row[head] = _cell(r, unit, sign=True)
+            rows.append(row)
+        sections.append((f"{metric_label(metric)}{_signal_heading(signal)} (mean ± std over seeds)",
+                         pd.DataFrame(rows).fillna("–")))
+    return sections
+
+
+RISING_COLUMNS = ["signal", "budget", "metric", "unit", "quantity", "n_targets", *SUMMARY]
+
+
+def rising_spillover(runs: pd.DataFrame, metrics: Sequence[str] = ("acc",)) -> pd.DataFrame:
+    """Figure 1d: how much the one-hot runs harm the capabilities they do not target, per budget.
+
+    Per seed s, over the off-diagonal entries (i, j), i ≠ j, of T(B, s) (i: every target
+    run at B in seed s; j: the 8 measured capabilities):
+    negative_spillover = mean_{i≠j} min(T_ij, 0) (≤ 0, in the metric's unit) and
+    negative_share = |{(i, j), i≠j : T_ij < 0}| / |{(i, j), i≠j}| (fraction); then mean ± std
+    over seeds. ``n_targets``: how many targets i were run at B.
+    """
+    import pandas as pd
+
+    rows = []
+    for metric in metrics:
+        d = onehot_deltas(runs, metric)
+        off = d[d["target"] != d["capability"]]
+        for (signal, budget), g in off.groupby(["signal", "budget"], sort=False):
+            key = {"signal": signal, "budget": budget, "metric": metric, "n_targets": g["target"].nunique()}
+            for seed, h in g.groupby("seed"):
+                v = h["value"].to_numpy()
+                rows += [{**key, "unit": UNITS[metric], "quantity": "negative_spillover", "seed": seed,
+                          "value": float(v.clip(max=0.0).mean())},
+                         {**key, "unit": "fraction", "quantity": "negative_share", "seed": seed,
+                          "value": float((v < 0).mean())}]
+    if not rows:
+        return _empty(RISING_COLUMNS)
+    table = summarise(pd.DataFrame(rows), ["signal", "budget", "metric", "unit", "quantity", "n_targets"])
+    return sort_rows(table[RISING_COLUMNS], ["metric", "signal", "quantity", "budget"])
+
+
+def rising_spillover_sections(table: pd.DataFrame) -> list[Section]:
+    import pandas as pd
+
+    names = {"negative_spillover": "Mean min(T_ij, 0)", "negative_share": "Share of T_ij < 0"}
+    sections = []
+    for (metric, signal), g in table.groupby(["metric", "signal"], sort=False):
+        rows = []
+        for budget, h in g.groupby("budget", sort=True):
+            row = {"Budget": format_tokens(budget), "Targets": str(int(h["n_targets"].max())),
+                   "n": str(int(h["n"].max()))}
+            for _, r in h.iterrows():
+                row[f"{names[r['quantity']]} [{r['unit']}]"] = _cell(r, r["unit"], sign=r["unit"] != "fraction")
+            rows.append(row)
+        sections.append((f"{metric_label(metric)}{_signal_heading(signal)}, off-diagonal entries i ≠ j",
+                         pd.DataFrame(rows)))
     return sections
 
 

@@ -119,7 +119,8 @@ def generate_batch(allocation, ledger, scale, index, student_tokenizer, *, k: in
     per_cap = {c: sum(r["capability"] == c for r in batch.rows) for c in CAPABILITIES}
     manifest = {"k": k, "method": alloc["method"], "w": alloc["w"], "gen_cap": cap, "gen_tokens": batch.gen_tokens,
                 "prompt_tokens": batch.prompt_tokens, "rows": len(batch.rows),
-                "dropped_unfinished": batch.dropped_unfinished, "dropped_leakage": batch.dropped_leakage,
+                "dropped_unfinished": batch.dropped_unfinished, "dropped_misaligned": batch.dropped_misaligned,
+                "dropped_leakage": batch.dropped_leakage,
                 "rows_per_capability": per_cap, "signal": generation.signal}
     return batch.rows, manifest
 

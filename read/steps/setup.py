@@ -7,10 +7,11 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from read.capabilities import CAPABILITIES, K, to_mapping
+from read.capabilities import CAPABILITIES, K, to_mapping, to_vector
 from read.config import EvaluationConfig, GenerationConfig, ProbesConfig, ProfilingConfig
 from read.errors import bad_input
 from read.io import read_json, read_jsonl
@@ -127,7 +128,9 @@ def score_model(base_dir, ckpt_dir, tokenizer_dir, suite, *, card, sources: Mapp
 
 def evaluate_model(base_dir, tokenizer_dir, suite, *, card, sources: Mapping, evaluation: EvaluationConfig,
                    settings: ModelSettings = ModelSettings()) -> dict:
-    """S0 on the task before any distillation: the runs' ``initial`` block and U_0."""
+    """A model on the task's test split and every capability's test items, before any
+    distillation: S0's is the runs' ``initial`` block and U_0; the teacher's is the
+    reference the students are compared with (the same items)."""
     return score_model(base_dir, None, tokenizer_dir, suite, card=card, sources=sources, evaluation=evaluation,
                        settings=settings)
 
@@ -190,13 +193,55 @@ def profile_interventions(student_dir, tokenizer_dir, suite, s0_profile, r_tau_f
     return rows
 
 
-def reward_validity(interventions, r_tau_file, *, reward: Mapping, interval_tokens: int) -> dict:
+def reward_model_error(records: list[dict], r, *, reward: Mapping, bandit: Mapping, interval_tokens: int,
+                       folds: int = 4, seed: int = 0) -> dict:
+    """How well ReAD's reward model predicts the reward of interventions it was not fitted on.
+
+    ``folds``-fold cross-validation over the records (fold j holds records j, j + folds,
+    ...): the bandit ensemble is warm-started on the other folds exactly as ``init_bandit``
+    does (``Policy.new_bandit``), then predicts μ for each held-out (context, w). Returns
+    the RMSE of μ against the held-out R̂, the RMSE of predicting the training mean (the
+    bar μ must beat), Pearson r of μ and R̂, and n. None where there are too few records.
+    """
+    from read.policies import make_policy
+    from read.reward import profile_vector
+
+    n = len(records)
+    out: dict[str, Any] = {"folds": folds, "n": n, "rmse": None, "rmse_mean_baseline": None, "pearson": None}
+    if n < 2 * folds:
+        return out
+    policy = make_policy("read", reward=dict(reward), bandit=dict(bandit), seed=seed)
+    mu, target, baseline = np.zeros(n), np.zeros(n), np.zeros(n)
+    for j in range(folds):
+        held = list(range(j, n, folds))
+        train = [records[i] for i in range(n) if i % folds != j]
+        state = policy.new_bandit(train, r, interval_tokens, "reward model: training folds")
+        train_rewards = [policy.reward(r, profile_vector(t["delta_s"], "delta_s"), t["tokens"] / interval_tokens)
+                         for t in train]
+        for i in held:
+            rec = records[i]
+            ctx = np.array(rec["context"], dtype=np.float64)
+            ctx[:len(r)] = r  # as new_bandit rewrites the r-block
+            mu[i] = state.predict(ctx, to_vector(rec["w"], "w"))[0][0]
+            target[i] = policy.reward(r, profile_vector(rec["delta_s"], "delta_s"), rec["tokens"] / interval_tokens)
+            baseline[i] = float(np.mean(train_rewards))
+    out.update(rmse=float(np.sqrt(np.mean((mu - target) ** 2))),
+               rmse_mean_baseline=float(np.sqrt(np.mean((baseline - target) ** 2))))
+    if np.ptp(mu) > 0 and np.ptp(target) > 0:
+        out["pearson"] = float(np.corrcoef(mu, target)[0, 1])
+    return out
+
+
+def reward_validity(interventions, r_tau_file, *, reward: Mapping, interval_tokens: int,
+                    bandit: Mapping | None = None) -> dict:
     """How well the proxy reward R = r·Δs − β·Spill − λ·cost predicts the dev-task gain ΔU.
 
     Pearson and Spearman over the profiling interventions of one task and seed
     (``read.bandit.reward_validity``), with the reward terms that went in. A low or
     negative correlation warns that the probe reward points away from the task: the
-    dev-checkpoint calibration then matters (science.md).
+    dev-checkpoint calibration then matters (science.md). Given ``bandit`` settings, also
+    the reward model's cross-validated error on these interventions
+    (:func:`reward_model_error`, key ``reward_model``) and their size (``tokens``).
     """
     from read.bandit import reward_validity as correlate
     from read.reward import RewardConfig, profile_vector, reward_terms
@@ -212,4 +257,8 @@ def reward_validity(interventions, r_tau_file, *, reward: Mapping, interval_toke
     out = correlate(scored, str(interventions))
     out["reward"] = dict(reward)
     out["mean_delta_u"] = float(np.mean([row["delta_u"] for row in records])) if records else None
+    out["tokens"] = interval_tokens
+    if bandit is not None:
+        out["reward_model"] = reward_model_error(records, r, reward=reward, bandit=bandit,
+                                                 interval_tokens=interval_tokens)
     return out

@@ -18,15 +18,19 @@ from typing import Any
 
 from read.capabilities import INDEX
 from read.config import from_mapping
-from read.errors import bad_input
+from read.errors import ReadError, bad_input
 from read.io import read_json, read_jsonl
 from read.prompting import CHAT_TEMPLATE_MODES, RAW, PromptFormat
 from read.rng import torch_seed_for
+from read.signals import get_signal
 
 log = logging.getLogger(__name__)
 
+
+class TopkMisaligned(ReadError):
+    """A generation whose top-k rows cannot be lined up with the student's tokens."""
+
 BATCH_KEYS = ("capability", "template", "difficulty", "prompt", "response", "prompt_tokens", "response_tokens", "topk")
-SIGNALS = ("resp", "cot", "logit")
 
 
 @dataclass(frozen=True)
@@ -170,22 +174,21 @@ def batch_row(item: Any, gen: Any, tokenizer, *, signal: str, fmt: PromptFormat 
     (BOS + raw text, or its chat template), response_tokens = response + EOS. For signal
     "logit" the teacher's ids must be exactly the student's tokenisation of the text plus
     EOS (same tokenizer, finished generation); otherwise the top-k rows would not line up
-    with the trained tokens, and this raises ReadError (drop or regenerate that item).
+    with the trained tokens, and this raises :class:`TopkMisaligned` (drop that item).
     """
     from read.lm import encode_pairs
 
-    if signal not in SIGNALS:
-        raise bad_input("signal", f"unknown signal {signal!r}", f"choose from {list(SIGNALS)}")
+    sig = get_signal(signal)
     response = fmt.response(gen.text)  # the teacher's text as the student's format writes a response
-    (enc,) = encode_pairs(tokenizer, [fmt.prompt(item.prompt, cot=signal == "cot")], [response], 1 << 30,
+    (enc,) = encode_pairs(tokenizer, [fmt.prompt(item.prompt, cot=sig.rationale)], [response], 1 << 30,
                           add_bos=fmt.add_bos)
     topk = None
-    if signal == "logit":
+    if sig.topk:
         ids = enc.input_ids[enc.n_prompt_tokens:]
         if gen.topk is None or tuple(ids) != tuple(gen.token_ids) or len(gen.topk) != len(ids):
             why = "the generation hit max_new_tokens (no EOS)" if not gen.finished else "its ids differ from the student's tokenisation"
-            raise bad_input(f"{item.template}: {item.prompt[:40]!r}", f"teacher top-k cannot be aligned: {why}",
-                            "drop this item, raise max_new_tokens, or use one tokenizer for teacher and student")
+            raise TopkMisaligned(str(bad_input(f"{item.template}: {item.prompt[:40]!r}", f"teacher top-k cannot be aligned: {why}",
+                                 "drop this item, raise max_new_tokens, or use one tokenizer for teacher and student")))
         topk = [[[int(t), float(lp)] for t, lp in step] for step in gen.topk]
     return {"capability": item.capability, "template": item.template, "difficulty": item.difficulty,
             "prompt": item.prompt, "response": response, "prompt_tokens": enc.n_prompt_tokens,
@@ -210,7 +213,7 @@ def _check_row(row: Mapping[str, Any], where: str, kd: bool) -> None:
     tk = row["topk"]
     if tk is None:
         if kd:
-            raise bad_input(where, "loss 'kd' needs teacher top-k but 'topk' is null", "generate the batch with signal 'logit'")
+            raise bad_input(where, "loss 'kd' needs teacher top-k but 'topk' is null", "generate the batch with signal 'logit' or 'cot_logit'")
         return
     if not isinstance(tk, list) or len(tk) != row["response_tokens"]:
         n = len(tk) if isinstance(tk, list) else type(tk).__name__
@@ -254,13 +257,12 @@ def encode_rows(tokenizer, rows: Sequence[tuple[str, dict]], *, signal: str, kd:
     """
     from read.lm import encode_pairs, encode_prompts
 
-    if signal not in SIGNALS:
-        raise bad_input("signal", f"unknown signal {signal!r}", f"choose from {list(SIGNALS)}")
+    rationale = get_signal(signal).rationale
     if not rows:
         raise bad_input("batch", "no rows", "generate a non-empty batch")
     for where, row in rows:
         _check_row(row, where, kd)
-    prompts = [fmt.prompt(r["prompt"], cot=signal == "cot") for _, r in rows]
+    prompts = [fmt.prompt(r["prompt"], cot=rationale) for _, r in rows]
     responses = [r["response"] for _, r in rows]
     n_prompt = [len(ids) for ids in encode_prompts(tokenizer, prompts, add_bos=fmt.add_bos)]
     n_resp = [len(ids) + 1 for ids in tokenizer(responses, add_special_tokens=False)["input_ids"]]

@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING, Any
 from read.config import from_mapping
 from read.errors import bad_input
 from read.prompting import CHAT_TEMPLATE_MODES, RAW, PromptFormat
+from read.signals import get_signal
 
 if TYPE_CHECKING:
     from read.lm import Generation
 
-SIGNALS = ("resp", "cot", "logit")
 BACKENDS = {
     "hf": "read.teachers.hf:HFTeacher",
     "vllm": "read.teachers.vllm_engine:VLLMTeacher",
@@ -124,14 +124,14 @@ class TeacherConfig:
 
 
 def check_request(signal: str, max_new_tokens: int, temperature: float, top_k: int) -> int:
-    """Validate generate() arguments; returns the number of logprobs to ask for (0 unless "logit")."""
-    if signal not in SIGNALS:
-        raise bad_input("teacher.generate", f"unknown signal {signal!r}", f"choose from {list(SIGNALS)}")
+    """Validate generate() arguments; returns the number of logprobs to ask for (0 unless
+    the signal records top-k, :mod:`read.signals`)."""
+    sig = get_signal(signal, "teacher.generate")
     if max_new_tokens < 1 or temperature < 0 or top_k < 0:
         raise bad_input("teacher.generate", "need max_new_tokens >= 1, temperature >= 0, top_k >= 0", "fix the arguments")
-    if signal == "logit" and top_k < 1:
-        raise bad_input("teacher.generate", "signal 'logit' needs top_k >= 1 logprobs per token", "set top_k, e.g. 8")
-    return top_k if signal == "logit" else 0
+    if sig.topk and top_k < 1:
+        raise bad_input("teacher.generate", f"signal {signal!r} needs top_k >= 1 logprobs per token", "set top_k, e.g. 8")
+    return top_k if sig.topk else 0
 
 
 class Teacher:
@@ -156,7 +156,7 @@ class Teacher:
         """The model texts for raw ``prompts`` under ``signal``, and the logprobs to ask for (checked)."""
         k = check_request(signal, max_new_tokens, temperature, top_k)
         fmt = self.prompt_format
-        return [fmt.prompt(p, cot=signal == "cot") for p in prompts], k
+        return [fmt.prompt(p, cot=get_signal(signal).rationale) for p in prompts], k
 
     def generate(self, prompts: Sequence[str], *, signal: str = "resp", max_new_tokens: int = 256,
                  temperature: float = 0.0, seed: int = 0, top_k: int = 0) -> list[Generation]:
@@ -214,4 +214,4 @@ def make_teacher(cfg: TeacherConfig) -> Teacher:
     return getattr(importlib.import_module(module), name)(cfg)
 
 
-__all__ = ["BACKENDS", "SIGNALS", "Teacher", "TeacherConfig", "check_request", "make_teacher"]
+__all__ = ["BACKENDS", "Teacher", "TeacherConfig", "check_request", "make_teacher"]

@@ -199,8 +199,8 @@ class OpenAITeacher(Teacher):
         topk = None
         if top_k > 0:
             if not exact:
-                raise bad_input(self.url, "signal 'logit' needs exact token ids, but the server returned none",
-                                "use vLLM (return_token_ids) or read.teachers.serve, or a non-logit signal")
+                raise bad_input(self.url, "a top-k signal needs exact token ids, but the server returned none",
+                                "use vLLM (return_token_ids) or read.teachers.serve, or signal resp or cot")
             top = lp.get("top_logprobs") or []
             if len(top) != len(ids):
                 raise bad_input(self.url, f"{len(top)} top_logprobs for {len(ids)} tokens", "check the server's logprobs support")
@@ -209,7 +209,7 @@ class OpenAITeacher(Teacher):
                 pairs = [(_parse_id(t), float(v)) for t, v in (step or {}).items()]
                 if any(t is None for t, _ in pairs):
                     raise bad_input(self.url, "top_logprobs keys are not 'token_id:N'",
-                                    "the server must support return_tokens_as_token_ids for signal 'logit'")
+                                    "the server must support return_tokens_as_token_ids for top-k signals")
                 topk.append(sorted(pairs, key=lambda p: (-p[1], p[0]))[:top_k])
         return Generation(text, ids, n, topk, finished)
 

@@ -6,14 +6,19 @@ import sys
 
 from snakemake.utils import validate
 
-from read.aggregate.report import ARTEFACTS
+from read.aggregate.report import ARTEFACT_OPTIONS, ARTEFACTS, REQUIRED_OPTIONS
 from read.budget import BudgetConfig
 from read.capability_data import check_sources, resolve_sources
-from read.config import check_config
+from read.config import ProfilingConfig, check_config, with_base
 from read.errors import ReadError
+from read.grid import axis_values, task_seeds
+from read.grid import expand as expand_grid
 from read.plan import is_dry_run, plan
+from read.methods import method_generation, method_student
 from read.policies import make_policy, method_config
 from read.providers import check_models, resolve_models
+from read.reward import RewardConfig
+from read.signals import records_topk
 from read.steps.common import ModelSettings
 from read.tasks import load_task_cards
 
@@ -28,22 +33,27 @@ if "model" in config.get("resources", {}):
 
 # One line naming the first bad key; then Snakemake's validation fills in the defaults.
 try:
+    _merged = with_base(config)  # `extends: <config file>`: this config over that one
+    config.clear()
+    config.update(_merged)
     check_config(config)
 except ReadError as err:
     sys.exit(str(err))
 validate(config, schema="../schemas/config.schema.yaml")
 
 EXP = config["experiment"]
-TASKS = list(config["tasks"])
+# every run of the grid: the top-level block and the `grids:` blocks (read.grid)
+RUNS = expand_grid(config)
+TASKS = axis_values(RUNS, "task")
 # the learned requirement identifier trains on these tasks' interventions (identifier.smk)
 IDENTIFIER_TASKS = list(config["identifier"]["tasks"]) or TASKS
 ALL_TASKS = TASKS + [t for t in IDENTIFIER_TASKS if t not in TASKS]
-METHODS = list(config["methods"])
-BUDGETS = [int(b) for b in config["budgets"]]
-SEEDS = [int(s) for s in config["seeds"]]
+METHODS = axis_values(RUNS, "method")
+BUDGETS = axis_values(RUNS, "budget")
+SEEDS = axis_values(RUNS, "seed")
 N_INTERVALS = BudgetConfig.intervals(config["budget"])
-SHARDS = int(config["profiling"]["shards"])
-ARTEFACT_NAMES = list(config["tables"])
+PROFILING = ProfilingConfig.from_dict(config["profiling"])
+SHARDS = PROFILING.shards
 SETUP = f"results/{EXP}/setup"
 # The embedded world is one provider: with `world:` its setup rules (world.smk) build the
 # tokenizer, teacher and S0, and every model path left unset in `models:` points at them.
@@ -66,12 +76,15 @@ def _providers():
             sources, config["probes"]["n_per_capability"], config["probes"]["seed"]
         )
         policies = {m: make_policy(m) for m in METHODS}
+        generation = {m: method_generation(m, config["generation"]) for m in METHODS}
     except ReadError as err:
         sys.exit(str(err))
-    return teacher, student, paths, cards, sources, policies
+    return teacher, student, paths, cards, sources, policies, generation
 
 
-TEACHER, STUDENT, MODELS, TASK_CARDS, SOURCES, POLICIES = _providers()
+TEACHER, STUDENT, MODELS, TASK_CARDS, SOURCES, POLICIES, GENERATION = _providers()
+# methods whose batches carry the teacher's top-k (a batch.topk.npz sidecar, read.signals)
+TOPK_METHODS = [m for m in METHODS if records_topk(GENERATION[m]["signal"])]
 USES_IDENTIFIER = (
     "read_learned" in METHODS
     or config["identifier"]["leave_one_out"]
@@ -134,7 +147,8 @@ def resources_of(kind):
 
 
 def _alternatives(values):
-    return "|".join(re.escape(str(v)) for v in values)
+    """A regex matching exactly these values (none: a regex that matches nothing)."""
+    return "|".join(re.escape(str(v)) for v in values) or "(?!)"
 
 
 wildcard_constraints:
@@ -145,6 +159,7 @@ wildcard_constraints:
     seed=r"\d+",
     k=r"[1-9]\d*",
     shard=r"\d+",
+    size=r"\d+",
     model="teacher|student0",
 
 
@@ -160,6 +175,31 @@ def setup_path(name):
 RUN = "results/{exp}/runs/{task}/{method}/B{budget}/seed{seed}"
 RUN_LOGS = "results/{exp}/logs/runs/{task}/{method}/B{budget}/seed{seed}"
 RUN_BENCHMARKS = "results/{exp}/benchmarks/runs/{task}/{method}/B{budget}/seed{seed}"
+
+
+def profiling_size(budget):
+    """Tokens per profiling intervention for the runs of budget B (read.config)."""
+    return PROFILING.size_for(config["budget"], budget)
+
+
+# every intervention size the grid's budgets need; the identifier trains on all of them
+PROFILING_SIZES = sorted({profiling_size(b) for b in BUDGETS})
+
+
+def interventions_path(task, seed, size, ext=".jsonl"):
+    """A task's and seed's profiling interventions of one size (+ .validity.json)."""
+    return setup_path(f"interventions/{task}/seed{seed}/T{size}{ext}")
+
+
+def profiling_runs():
+    """(task, seed, size) of every intervention set a bandit run of the grid starts from."""
+    return list(
+        dict.fromkeys(
+            (r.task, r.seed, profiling_size(r.budget))
+            for r in RUNS
+            if is_bandit_method(r.method)
+        )
+    )
 
 
 def run_dir(wildcards):
@@ -197,30 +237,28 @@ def setup_targets():
         setup_path("difficulty_scale.json"),
         setup_path("eval_index.json"),
     ]
-    if MODELS.teacher:
-        targets.append(setup_path("teacher_profile.json"))
     if USES_IDENTIFIER:
         targets += identifier_targets()
     for task in TASKS:
         targets.append(setup_path(f"tasks/{task}/r_tau.json"))
         targets.append(setup_path(f"tasks/{task}/s0_eval.json"))
-        if any(is_bandit_method(m) for m in METHODS):
-            targets += [
-                setup_path(f"interventions/{task}/seed{s}{ext}")
-                for s in SEEDS
-                for ext in (".jsonl", ".validity.json")
-            ]
+        if MODELS.teacher:
+            targets.append(setup_path(f"tasks/{task}/teacher_eval.json"))
+    for task, seed, size in profiling_runs():
+        targets += [
+            interventions_path(task, seed, size, ext)
+            for ext in (".jsonl", ".validity.json")
+        ]
     return targets
 
 
 def run_targets():
-    """final/eval.json of every run in the grid tasks x methods x budgets x seeds."""
+    """final/eval.json of every run in the grid (read.grid)."""
     return [
-        f"{RUN}/final/eval.json".format(exp=EXP, task=t, method=m, budget=b, seed=s)
-        for t in TASKS
-        for m in METHODS
-        for b in BUDGETS
-        for s in SEEDS
+        f"{RUN}/final/eval.json".format(
+            exp=EXP, task=r.task, method=r.method, budget=r.budget, seed=r.seed
+        )
+        for r in RUNS
     ]
 
 
@@ -237,7 +275,7 @@ def table_targets():
 
 
 def final_targets():
-    return setup_targets() + run_targets() + table_targets()
+    return setup_targets() + run_targets() + table_targets() + report_targets()
 
 
 # ---- the embedded provider (world.smk) ------------------------------------------------
@@ -339,8 +377,9 @@ def identifier_training_tasks(variant):
 
 
 def identifier_interventions(wildcards):
+    """Every seed's and every intervention size's records of each training task."""
     return {
-        t: [setup_path(f"interventions/{t}/seed{s}.jsonl") for s in SEEDS]
+        t: [interventions_path(t, s, size) for s in SEEDS for size in PROFILING_SIZES]
         for t in identifier_training_tasks(wildcards.variant)
     }
 
@@ -388,10 +427,9 @@ def task_card_where(wildcards):
 
 
 def interventions_shards(wildcards):
+    w = wildcards
     return [
-        setup_path(
-            f"interventions/{wildcards.task}/seed{wildcards.seed}/shard{j}.jsonl"
-        )
+        setup_path(f"interventions/{w.task}/seed{w.seed}/T{w.size}/shard{j}.jsonl")
         for j in range(SHARDS)
     ]
 
@@ -432,7 +470,9 @@ def prev_bandit(wildcards):
 
 
 def interventions_file(wildcards):
-    return setup_path(f"interventions/{wildcards.task}/seed{wildcards.seed}.jsonl")
+    """The profiling interventions a run's bandit starts from: its task, seed and size."""
+    w = wildcards
+    return interventions_path(w.task, w.seed, profiling_size(int(w.budget)))
 
 
 def init_ledger_inputs(wildcards):
@@ -479,20 +519,13 @@ def interval_checkpoint(path):
     return directory(path)
 
 
-def topk_sidecar():
-    """Signal logit: the batch's teacher top-k, beside it in binary (read.topk_store)."""
-    if config["generation"]["signal"] == "logit":
-        return {"topk": f"{RUN}/i{{k}}/batch.topk.npz"}
-    return {}
-
-
 def kd_inputs(wildcards):
-    """Logit KD reads the batch's top-k sidecar and checks the teacher's tokenizer against
-    the student's; other losses read neither."""
+    """KD reads the batch's top-k sidecar and checks the teacher's tokenizer against the
+    student's; other losses read neither."""
     inputs = {}
-    if config["generation"]["signal"] == "logit":
+    if wildcards.method in TOPK_METHODS:
         inputs["topk"] = f"{run_dir(wildcards)}/i{wildcards.k}/batch.topk.npz"
-    if STUDENT["loss"] == "kd" and MODELS.teacher_tokenizer:
+    if student_params(wildcards)["loss"] == "kd" and MODELS.teacher_tokenizer:
         inputs["teacher_tokenizer"] = MODELS.teacher_tokenizer
     return inputs
 
@@ -517,9 +550,24 @@ def final_inputs(wildcards):
 # ---- params --------------------------------------------------------------------------
 
 
+def profiling_params(wildcards):
+    """`profiling:` for one job: interventions of the size in the path."""
+    return {**config["profiling"], "tokens": int(wildcards.size)}
+
+
 def profiling_interval_tokens(wildcards):
     """Cost unit for scoring interventions: one intervention's tokens (cost ~ 1 each)."""
-    return int(config["profiling"]["tokens"])
+    return int(wildcards.size)
+
+
+def generation_params(wildcards):
+    """`generation:` as the run's method uses it (read.methods: a teacher-signal suffix)."""
+    return GENERATION[wildcards.method]
+
+
+def student_params(wildcards):
+    """`models.student` as the run's method trains it (read.methods)."""
+    return method_student(wildcards.method, STUDENT)
 
 
 def budget_params(wildcards):
@@ -576,6 +624,40 @@ def shard_of(wildcards):
 # ---- aggregation ---------------------------------------------------------------------
 
 
+# the files behind read.aggregate.report.ARTEFACT_OPTIONS: the teacher on each task's test
+# split (with a local teacher checkpoint) and each task's r_tau
+ARTEFACT_FILES = {
+    "requirements": [setup_path(f"tasks/{t}/r_tau.json") for t in TASKS],
+    **(
+        {"teacher_eval": [setup_path(f"tasks/{t}/teacher_eval.json") for t in TASKS]}
+        if MODELS.teacher
+        else {}
+    ),
+}
+
+
+def _artefact_names():
+    """Config `tables`, checked; unset: every artefact whose input files exist here."""
+    allowed = [
+        n for n in ARTEFACTS if set(REQUIRED_OPTIONS.get(n, ())) <= set(ARTEFACT_FILES)
+    ]
+    names = list(config["tables"] or allowed)
+    for name in names:
+        if name not in ARTEFACTS:
+            sys.exit(
+                f"config tables: unknown artefact {name!r}; choose from {list(ARTEFACTS)}"
+            )
+        if name not in allowed:
+            sys.exit(
+                f"config tables: {name} needs the teacher scored on the test split, which needs "
+                "a local teacher checkpoint (models.teacher.path); drop it from `tables`"
+            )
+    return names
+
+
+ARTEFACT_NAMES = _artefact_names()
+
+
 def artefact_inputs(wildcards):
     """The runs an artefact summarises, plus the extra files its writer reads."""
     if wildcards.artefact == "allocation_schedule":
@@ -587,15 +669,18 @@ def artefact_inputs(wildcards):
     else:
         runs = run_targets()
     inputs = {"runs": runs}
-    if wildcards.artefact == "capability_profile" and MODELS.teacher:
-        inputs["teacher_profile"] = setup_path("teacher_profile.json")
-    if wildcards.artefact == "spillover":
-        inputs["requirements"] = [setup_path(f"tasks/{t}/r_tau.json") for t in TASKS]
+    for name in ARTEFACT_OPTIONS.get(wildcards.artefact, ()):
+        if name in ARTEFACT_FILES:
+            inputs[name] = ARTEFACT_FILES[name]
     return inputs
 
 
 def artefact_options(wildcards):
     """Writer options from the config (files come through artefact_inputs)."""
-    if wildcards.artefact == "spillover":
-        return {"top_k": int(config["reward"].get("top_k", 3))}
-    return {}
+    return {
+        "spillover": {"top_k": RewardConfig(**config["reward"]).top_k},
+        "preconditions": {
+            "n_intervals": N_INTERVALS,
+            "rules": config.get("preconditions", {}),
+        },
+    }.get(wildcards.artefact, {})

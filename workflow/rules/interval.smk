@@ -75,13 +75,14 @@ rule generate:
         index="results/{exp}/setup/eval_index.json",
         data=DATA_FILES,
     output:
-        **topk_sidecar(),
         batch=f"{RUN}/i{{k}}/batch.jsonl",
         manifest=f"{RUN}/i{{k}}/manifest.json",
     log:
         f"{RUN_LOGS}/i{{k}}/generate.log",
     benchmark:
         f"{RUN_BENCHMARKS}/i{{k}}/generate.tsv"
+    wildcard_constraints:
+        method=_alternatives(m for m in METHODS if m not in TOPK_METHODS),
     conda:
         env_of("generate")
     threads: threads_of("generate")
@@ -90,7 +91,7 @@ rule generate:
     params:
         k=k_of,
         n_intervals=N_INTERVALS,
-        generation=config["generation"],
+        generation=generation_params,
         teacher=TEACHER,
         chat_template=STUDENT["chat_template"],
         capabilities=capability_data,
@@ -98,6 +99,16 @@ rule generate:
         seed=seed_of,
     script:
         "../scripts/generate.py"
+
+
+# A signal with top-k (read.signals) also writes the batch's teacher top-k, in binary.
+use rule generate as generate_topk with:
+    output:
+        batch=f"{RUN}/i{{k}}/batch.jsonl",
+        manifest=f"{RUN}/i{{k}}/manifest.json",
+        topk=f"{RUN}/i{{k}}/batch.topk.npz",
+    wildcard_constraints:
+        method=_alternatives(TOPK_METHODS),
 
 
 rule train:
@@ -123,7 +134,7 @@ rule train:
         **resources_of("train"),
     params:
         k=k_of,
-        student=STUDENT,
+        student=student_params,
         seed=seed_of,
     script:
         "../scripts/train.py"

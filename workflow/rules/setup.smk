@@ -90,25 +90,6 @@ rule probe_s0:
         "../scripts/probe.py"
 
 
-if MODELS.teacher:
-
-    use rule probe_s0 as probe_teacher with:
-        input:
-            base=MODELS.teacher,
-            suite="results/{exp}/setup/probes.json",
-            tokenizer=MODELS.teacher_tokenizer,
-        output:
-            "results/{exp}/setup/teacher_profile.json",
-        log:
-            "results/{exp}/logs/setup/probe_teacher.log",
-        benchmark:
-            "results/{exp}/benchmarks/setup/probe_teacher.tsv"
-        params:
-            batch_size=config["probes"]["batch_size"],
-            settings=TEACHER_SETTINGS,
-            dev=None,
-
-
 rule r_tau:
     input:
         unpack(r_tau_inputs),
@@ -155,6 +136,29 @@ rule evaluate_s0:
         "../scripts/evaluate_model.py"
 
 
+# The teacher on the same test split as the students (Table 1's teacher row, the gap closed).
+if MODELS.teacher:
+
+    use rule evaluate_s0 as evaluate_teacher with:
+        input:
+            model=MODELS.teacher,
+            tokenizer=MODELS.teacher_tokenizer,
+            suite="results/{exp}/setup/probes.json",
+            data=DATA_FILES,
+            task=task_files,
+        output:
+            "results/{exp}/setup/tasks/{task}/teacher_eval.json",
+        log:
+            "results/{exp}/logs/setup/evaluate_teacher_{task}.log",
+        benchmark:
+            "results/{exp}/benchmarks/setup/evaluate_teacher_{task}.tsv"
+        params:
+            card=task_card,
+            capabilities=capability_data,
+            evaluation=config["evaluation"],
+            settings=TEACHER_SETTINGS,
+
+
 rule profile_interventions:
     input:
         unpack(teacher_inputs),
@@ -169,11 +173,11 @@ rule profile_interventions:
         data=DATA_FILES,
         task=task_files,
     output:
-        "results/{exp}/setup/interventions/{task}/seed{seed}/shard{shard}.jsonl",
+        "results/{exp}/setup/interventions/{task}/seed{seed}/T{size}/shard{shard}.jsonl",
     log:
-        "results/{exp}/logs/setup/interventions/{task}/seed{seed}/shard{shard}.log",
+        "results/{exp}/logs/setup/interventions/{task}/seed{seed}/T{size}/shard{shard}.log",
     benchmark:
-        "results/{exp}/benchmarks/setup/interventions/{task}/seed{seed}/shard{shard}.tsv"
+        "results/{exp}/benchmarks/setup/interventions/{task}/seed{seed}/T{size}/shard{shard}.tsv"
     conda:
         env_of("train")
     threads: threads_of("train")
@@ -184,7 +188,7 @@ rule profile_interventions:
         seed=seed_of,
         shard=shard_of,
         n_shards=SHARDS,
-        profiling=config["profiling"],
+        profiling=profiling_params,
         generation=config["generation"],
         student=STUDENT,
         teacher=TEACHER,
@@ -200,9 +204,9 @@ rule merge_interventions:
     input:
         interventions_shards,
     output:
-        "results/{exp}/setup/interventions/{task}/seed{seed}.jsonl",
+        "results/{exp}/setup/interventions/{task}/seed{seed}/T{size}.jsonl",
     log:
-        "results/{exp}/logs/setup/interventions/{task}/seed{seed}/merge.log",
+        "results/{exp}/logs/setup/interventions/{task}/seed{seed}/T{size}/merge.log",
     localrule: True
     conda:
         CPU_ENV
@@ -212,17 +216,18 @@ rule merge_interventions:
 
 rule reward_validity:
     input:
-        interventions="results/{exp}/setup/interventions/{task}/seed{seed}.jsonl",
+        interventions="results/{exp}/setup/interventions/{task}/seed{seed}/T{size}.jsonl",
         r_tau="results/{exp}/setup/tasks/{task}/r_tau.json",
     output:
-        "results/{exp}/setup/interventions/{task}/seed{seed}.validity.json",
+        "results/{exp}/setup/interventions/{task}/seed{seed}/T{size}.validity.json",
     log:
-        "results/{exp}/logs/setup/interventions/{task}/seed{seed}/validity.log",
+        "results/{exp}/logs/setup/interventions/{task}/seed{seed}/T{size}/validity.log",
     localrule: True
     conda:
         CPU_ENV
     params:
         reward=config["reward"],
+        bandit=config["bandit"],
         interval_tokens=profiling_interval_tokens,
     script:
         "../scripts/reward_validity.py"

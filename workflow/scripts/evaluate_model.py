@@ -1,4 +1,4 @@
-"""S0's task score before any distillation (rule evaluate_s0)."""
+"""A model's task score and test-split profile before any distillation (rules evaluate_s0, evaluate_teacher)."""
 
 from read.capability_data import from_params
 from read.config import EvaluationConfig

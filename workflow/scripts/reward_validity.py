@@ -7,4 +7,5 @@ from read.steps.setup import reward_validity
 with job(snakemake):
     p = snakemake.params
     write_json(snakemake.output[0], reward_validity(snakemake.input.interventions, snakemake.input.r_tau,
-                                                    reward=p.reward, interval_tokens=p.interval_tokens))
+                                                    reward=p.reward, interval_tokens=p.interval_tokens,
+                                                    bandit=p.bandit))
