@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from read.config import load_config
+from read.config import ProfilingConfig, load_config
 from read.plan import is_dry_run, plan, run_cost
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,7 +30,10 @@ def test_the_default_grid_counts_every_run_and_charges_profiling_outside_b():
     assert p.runs == len(cfg["tasks"]) * len(cfg["methods"]) * len(cfg["budgets"]) * len(cfg["seeds"])
     inside = len(cfg["seeds"]) * sum(r["budget"] for r in p.per_run)
     assert p.teacher_tokens + p.train_tokens == inside + p.profiling_tokens
-    assert p.profiling_tokens == len(cfg["seeds"]) * cfg["profiling"]["n_interventions"] * cfg["profiling"]["tokens"]
+    # one intervention set per seed and interval size: B / N = 12k and 120k for B = 60k, 600k
+    sizes = [ProfilingConfig.from_dict(cfg["profiling"]).size_for(cfg["budget"], b) for b in cfg["budgets"]]
+    assert sizes == [b // cfg["budget"]["n_intervals"] for b in cfg["budgets"]]
+    assert p.profiling_tokens == len(cfg["seeds"]) * cfg["profiling"]["n_interventions"] * sum(sizes)
     assert p.gpu_hours > 0 and "16 runs" in p.summary()
 
 
