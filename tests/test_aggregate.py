@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from read.aggregate import collect_allocations, collect_profiles, collect_reference, collect_runs, collect_task_items
+from read.aggregate import (
+    collect_allocations,
+    collect_profiles,
+    collect_reference,
+    collect_runs,
+    collect_task_items,
+    transfer,
+)
 from read.aggregate import diagnostics as dg
 from read.aggregate import tables as tb
 from read.aggregate.stats import (
@@ -282,7 +289,7 @@ def test_capability_profile_has_s0_and_teacher_rows(tree):
 
 
 def test_transfer_matrix_entries_by_hand(tree):
-    table = tb.transfer_matrix(collect_runs(tree[1]), metrics=("acc",))
+    table = transfer.transfer_matrix(collect_runs(tree[1]), metrics=("acc",))
     cell = {(r.target, r.capability): r for r in table.itertuples()}
     assert set(table["target"]) == {"math"} and len(table) == len(CAPABILITIES)
     assert cell["math", "math"].mean == pytest.approx(15.0)  # deltas +10, +20

@@ -11,6 +11,7 @@ from read.aggregate import (
     artefact_paths,
     collect_runs,
     plots,
+    transfer,
     write_all,
     write_artefact,
     write_budget_vs_score,
@@ -208,7 +209,7 @@ def test_plot_functions_return_axes_on_a_given_or_new_figure(written):
 
 def test_transfer_heatmap_is_centred_at_zero(written):
     _, evals, _ = written
-    table = tb.transfer_matrix(collect_runs(evals))
+    table = transfer.transfer_matrix(collect_runs(evals))
     one = table[(table["metric"] == "acc") & (table["budget"] == 100)]
     with style():
         ax = plots.plot_transfer_heatmap(one)

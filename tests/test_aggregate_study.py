@@ -16,6 +16,7 @@ from read.aggregate import (
     WRITERS,
     collect_reference,
     collect_runs,
+    transfer,
     write_budget_curves,
     write_diminishing_returns,
     write_gap_closed,
@@ -100,7 +101,7 @@ def onehot_runs(tmp_path):
 
 
 def test_marginal_gain_is_per_seed_between_consecutive_budgets(onehot_runs):
-    table = tb.diminishing_returns(collect_runs(onehot_runs[1]))
+    table = transfer.diminishing_returns(collect_runs(onehot_runs[1]))
     plain = table[(table["signal"] == "") & (table["target"] == "math")]
     got = {(r.quantity, r.budget_from, r.budget_to): (r.n, r.mean, r.std) for r in plain.itertuples()}
     # on-target gain: T = 10, 12 -> 11 ± sqrt(2); 20, 16, 30 -> 22 ± sqrt(52); 24, 20 -> 22 ± sqrt(8)
@@ -114,7 +115,7 @@ def test_marginal_gain_is_per_seed_between_consecutive_budgets(onehot_runs):
 
 
 def test_diminishing_returns_keeps_teacher_signals_and_targets_apart(onehot_runs):
-    table = tb.diminishing_returns(collect_runs(onehot_runs[1]))
+    table = transfer.diminishing_returns(collect_runs(onehot_runs[1]))
     kd = table[(table["signal"] == "logit-kd") & (table["quantity"] == "marginal_gain")]
     assert kd[["target", "budget_from", "budget_to", "mean"]].values.tolist() == [["math", 100, 400,
                                                                                    pytest.approx(4.0)]]  # 6 - 2
@@ -149,7 +150,7 @@ def spill_runs(tmp_path):
 
 
 def test_rising_spillover_by_hand(spill_runs):
-    table = tb.rising_spillover(collect_runs(spill_runs[1]))
+    table = transfer.rising_spillover(collect_runs(spill_runs[1]))
     got = {(r.budget, r.quantity): (r.n_targets, r.n, r.mean, r.std) for r in table.itertuples()}
     # per seed -14/14 = -1 and -8/14 = -4/7: mean -11/14, std (3/7)/sqrt(2)
     assert got[100, "negative_spillover"] == (2, 2, pytest.approx(-11 / 14), pytest.approx(3 / 7 / math.sqrt(2)))

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from read.aggregate import diagnostics, tables
+from read.aggregate import diagnostics, tables, transfer
 from read.aggregate.collect import (
     collect_allocations,
     collect_reference,
@@ -160,8 +160,8 @@ def write_transfer_matrix(eval_paths: Paths, out_csv=None, out_md=None, out_tex=
     from read.aggregate.figures import figure_transfer_matrix
 
     runs = collect_runs(eval_paths)
-    table = tables.transfer_matrix(runs)
-    write_table(table, tables.transfer_matrix_sections(table), title="Transfer matrix",
+    table = transfer.transfer_matrix(runs)
+    write_table(table, transfer.transfer_matrix_sections(table), title="Transfer matrix",
                 note=_note("T_ij = s_j(S distilled one-hot on i) − s_j(S0); rows i distilled, columns j measured; "
                            "one matrix per budget (and teacher signal).", runs),
                 out_csv=out_csv, out_md=out_md, out_tex=out_tex)
@@ -175,8 +175,8 @@ def write_diminishing_returns(eval_paths: Paths, out_csv=None, out_md=None, out_
     from read.aggregate.figures import figure_diminishing_returns
 
     runs = collect_runs(eval_paths)
-    table = tables.diminishing_returns(runs)
-    write_table(table, tables.diminishing_returns_sections(table), title="Diminishing returns",
+    table = transfer.diminishing_returns(runs)
+    write_table(table, transfer.diminishing_returns_sections(table), title="Diminishing returns",
                 note=_note("From the one-hot runs, exact match in points. T_cc(B) = s_c(one-hot c, B) − s_c(S0); "
                            "marginal gain B_k−1→B_k = T_cc(B_k) − T_cc(B_k−1), computed per seed (the same seed id "
                            "at both budgets); mean ± std over seeds.", runs),
@@ -191,8 +191,8 @@ def write_rising_spillover(eval_paths: Paths, out_csv=None, out_md=None, out_tex
     from read.aggregate.figures import figure_rising_spillover
 
     runs = collect_runs(eval_paths)
-    table = tables.rising_spillover(runs)
-    write_table(table, tables.rising_spillover_sections(table), title="Rising spillover",
+    table = transfer.rising_spillover(runs)
+    write_table(table, transfer.rising_spillover_sections(table), title="Rising spillover",
                 note=_note("From the one-hot runs, per budget and seed: the mean over the off-diagonal entries "
                            "(i ≠ j) of min(T_ij, 0) in points (0 = no harm; the paper's harm is its negative), and "
                            "the share of those entries with T_ij < 0; then mean ± std over seeds.", runs),
