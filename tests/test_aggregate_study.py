@@ -394,6 +394,14 @@ def test_capability_blocks_test_read_against_the_strongest_baseline_with_holm_pe
     assert b400["p_holm"].item() == pytest.approx(0.105573, rel=1e-5)  # its own family of one
 
 
+def test_a_baseline_run_on_one_seed_is_never_the_strongest_one_tested(capability_runs, tmp_path):
+    # onehot:math on seed 0 only, far above every baseline on math: Welch needs two seeds a side
+    one = write_eval(tmp_path, "A", "onehot:math", 100, 0, acc={"math": 0.95})
+    table = dg.significance(collect_runs([*capability_runs, one]), metrics=("acc",))
+    math_b100 = table[(table["budget"] == 100) & (table["capability"] == "math")]
+    assert math_b100["competitor"].item() == "uniform" and math_b100["p"].notna().item()
+
+
 def test_significance_keeps_the_task_score_blocks_next_to_the_capability_blocks(capability_runs):
     table = dg.significance(collect_runs(capability_runs))
     assert list(table["metric"].drop_duplicates()) == ["task_score", "task_ll", "acc"]

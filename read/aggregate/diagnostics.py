@@ -394,7 +394,8 @@ def significance(runs: pd.DataFrame, reference: str = "read",
     ``competitors``). Capability metrics (``acc``, ``ll``): per (task, budget) and
     capability c, the reference against the strongest baseline for c at that budget
     (:func:`strongest_baseline` of the per-seed means: every method but the reference and
-    its variants); the block, one Holm family, is the budget across capabilities.
+    its variants, among those run on at least two seeds); the block, one Holm family, is
+    the budget across capabilities.
 
     ``delta`` = mean_ref − mean_comp; ``t``, ``df``, ``p`` from :func:`welch_t` on the
     per-seed values, or, with ``from_summary``, from the (mean, std, n) summaries
@@ -428,7 +429,9 @@ def significance(runs: pd.DataFrame, reference: str = "read",
                 family = []
                 for cap, cell in block.groupby("capability", sort=False):
                     seeds = {m: list(g["value"]) for m, g in cell.groupby("method", sort=False)}
-                    best = strongest_baseline({m: mean_std(v)[1] for m, v in seeds.items()}, reference)
+                    # Welch needs two seeds a side: a single-seed baseline cannot be tested
+                    testable = {m: mean_std(v)[1] for m, v in seeds.items() if len(v) >= 2}
+                    best = strongest_baseline(testable, reference)
                     if reference in seeds and best is not None:
                         family.append(test({**head, "capability": cap}, seeds[reference], seeds[best], best))
                 families.append(family)
