@@ -42,7 +42,13 @@ def test_a_reward_that_is_noise_is_not_predicted_better_than_its_mean():
     assert out["rmse"] > 0.9 * out["rmse_mean_baseline"]
 
 
-def test_too_few_interventions_give_no_numbers():
-    rows, r = records(7, lambda w: 0.3 * w)
+def test_few_interventions_use_fewer_folds_of_at_least_two():
+    rows, r = records(6, lambda w: 0.3 * w - 0.02)
     out = reward_model_error(rows, r, reward=REWARD, bandit=BANDIT, interval_tokens=8000)
-    assert out["rmse"] is None and out["pearson"] is None and out["n"] == 7
+    assert out["n"] == 6 and out["folds"] == 3 and out["rmse"] > 0 and out["rmse_mean_baseline"] > 0
+
+
+def test_too_few_interventions_give_no_numbers():
+    rows, r = records(3, lambda w: 0.3 * w)
+    out = reward_model_error(rows, r, reward=REWARD, bandit=BANDIT, interval_tokens=8000)
+    assert out["rmse"] is None and out["pearson"] is None and out["n"] == 3 and out["folds"] == 1

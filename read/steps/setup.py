@@ -201,14 +201,16 @@ def reward_model_error(records: list[dict], r, *, reward: Mapping, bandit: Mappi
     ...): the bandit ensemble is warm-started on the other folds exactly as ``init_bandit``
     does (``Policy.new_bandit``), then predicts μ for each held-out (context, w). Returns
     the RMSE of μ against the held-out R̂, the RMSE of predicting the training mean (the
-    bar μ must beat), Pearson r of μ and R̂, and n. None where there are too few records.
+    bar μ must beat), Pearson r of μ and R̂, and n. Fewer records than ``2 · folds`` use
+    fewer folds, so that every fold holds out at least two; None below 4 records.
     """
     from read.policies import make_policy
     from read.reward import profile_vector
 
     n = len(records)
+    folds = min(folds, n // 2)
     out: dict[str, Any] = {"folds": folds, "n": n, "rmse": None, "rmse_mean_baseline": None, "pearson": None}
-    if n < 2 * folds:
+    if folds < 2:
         return out
     policy = make_policy("read", reward=dict(reward), bandit=dict(bandit), seed=seed)
     mu, target, baseline = np.zeros(n), np.zeros(n), np.zeros(n)
