@@ -19,6 +19,7 @@ from test_workflow_run import planned_jobs
 from read.aggregate.report import ARTEFACTS
 from read.capabilities import CAPABILITIES
 from read.config import load_config
+from read.grid import expand
 from read.methods import method_student
 
 pytestmark = pytest.mark.slow
@@ -64,7 +65,8 @@ def test_one_hot_runs_cover_every_capability_at_every_budget(study_plan):
     for cap in CAPABILITIES:
         for budget in cfg["budgets"]:
             runs = [e for e in evals if f"/onehot:{cap}/B{budget}/" in e]
-            assert runs, (cap, budget)
+            planned = [r for r in expand(cfg) if r.method == f"onehot:{cap}" and r.budget == budget]
+            assert runs and len(runs) == len(planned), (cap, budget)
 
 
 def test_teacher_signal_baselines_carry_top_k_exactly_when_they_distil_logits(study_plan):
